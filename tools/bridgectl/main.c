@@ -1,0 +1,38 @@
+/* bridgectl: the operator's command line. main.c dispatches; each command
+ * group lives in its own file. Exit status: 0 ok, 1 the operation failed,
+ * 2 bad usage or configuration. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bridgectl.h"
+
+static const bctl_command commands[] = {
+    {"topics", "ensure", "create the bridge's topics that do not exist yet", bctl_topics_ensure},
+    {"topics", "list", "list the bridge's topics and their partition counts", bctl_topics_list},
+    {"db", "migrate", "apply the PostgreSQL migrations not yet applied", bctl_db_migrate},
+};
+static const int command_count = sizeof commands / sizeof commands[0];
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: bridgectl GROUP COMMAND [ARGS]\n\n");
+    for (int i = 0; i < command_count; i++)
+        fprintf(out, "  %-8s %-10s %s\n", commands[i].group, commands[i].name, commands[i].help);
+    fprintf(out, "\nConfiguration comes from WB_KAFKA_BROKERS and WB_PG_DSN.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc < 3) {
+        usage(stderr);
+        return 2;
+    }
+    for (int i = 0; i < command_count; i++)
+        if (strcmp(argv[1], commands[i].group) == 0 && strcmp(argv[2], commands[i].name) == 0)
+            return commands[i].run(argc - 3, argv + 3);
+    fprintf(stderr, "bridgectl: unknown command '%s %s'\n\n", argv[1], argv[2]);
+    usage(stderr);
+    return 2;
+}
