@@ -79,6 +79,9 @@ static bool result_ok(PGresult *res) {
 PGresult *wb_pg_query(wb_pg *pg, const char *sql, int param_count, const char *const *params) {
     /* Only a statement outside a transaction may be repeated on a new
      * connection: inside one, the transaction died with the old connection. */
+    /* A connection that broke earlier already failed its caller (and any
+     * transaction on it is gone): start this statement on a fresh one. */
+    if (PQstatus(pg->conn) == CONNECTION_BAD && !reconnect(pg)) return NULL;
     bool idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
     PGresult *res = exec_once(pg, sql, param_count, params);
     if (!result_ok(res) && PQstatus(pg->conn) == CONNECTION_BAD && idle) {

@@ -1,0 +1,480 @@
+/* Validation and encoding helpers for the proto_*.c decoders and encoders.
+ * They apply JSON Schema draft 2020-12 the way python-jsonschema does, so the
+ * C decoder and the schema give the same verdict on every message (the
+ * examples in proto/examples prove it, see tests/proto/test_schemas.py):
+ * lengths count code points, an integer is any whole JSON number (1.0 too),
+ * date-time and email are checked as its FormatChecker checks them. */
+#include "wb/proto.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+const char *const wb_pv_platforms[] = {"shopify", "woocommerce", NULL};
+
+const char *wb_platform_name(wb_platform p) {
+    return (unsigned)p < 2 ? wb_pv_platforms[p] : "?";
+}
+
+/* ------------------------------------------------------------ errors, paths */
+
+int wb_pv_fail(wb_pv *v, const char *path, const char *fmt, ...) {
+    if (!v->err || !v->errlen)
+        return -1;
+    int n = snprintf(v->err, v->errlen, "%s: ", *path ? path : "(root)");
+    if (n >= 0 && (size_t)n < v->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(v->err + n, v->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void wb_pv_join(char out[WB_PV_PATH], const char *path, const char *key) {
+    snprintf(out, WB_PV_PATH, "%s%s%s", path, *path ? "." : "", key);
+}
+
+void wb_pv_index(char out[WB_PV_PATH], const char *path, size_t i) {
+    snprintf(out, WB_PV_PATH, "%s[%zu]", path, i);
+}
+
+/* ------------------------------------------------------- string formats */
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static bool digits(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!is_digit(s[i]))
+            return false;
+    return true;
+}
+
+static int number(const char *s, size_t n) {
+    int x = 0;
+    for (size_t i = 0; i < n; i++)
+        x = 10 * x + (s[i] - '0');
+    return x;
+}
+
+static int days_in_month(int year, int month) {
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* YYYY-MM-DD + one of "Tt" + hh:mm:ss: the fields exist and are in range. */
+static bool date_and_time_ok(const char *s) {
+    if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2) ||
+        (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) || s[13] != ':' ||
+        !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
+        return false;
+    int year = number(s, 4), month = number(s + 5, 2), day = number(s + 8, 2);
+    if (year == 0 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
+        return false;
+    /* No leap second: rfc3339-validator, which python-jsonschema uses, has none. */
+    return number(s + 11, 2) <= 23 && number(s + 14, 2) <= 59 && number(s + 17, 2) <= 59;
+}
+
+/* RFC 3339 date-time: the zone (Z or +hh:mm) is not optional. */
+static bool is_date_time(const char *s) {
+    if (strlen(s) < 20 || !date_and_time_ok(s))
+        return false;
+    const char *p = s + 19;
+    if (*p == '.') {
+        if (!is_digit(*++p))
+            return false;
+        while (is_digit(*p))
+            p++;
+    }
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+        return true;
+    return (*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
+           p[6] == '\0' && number(p + 1, 2) <= 23 && number(p + 4, 2) <= 59;
+}
+
+/* ^(0|[1-9][0-9]{0,11})(\.[0-9]{1,6})?$ */
+static bool is_decimal(const char *s) {
+    size_t whole = s[0] == '0' ? 1 : strspn(s, "0123456789");
+    if (whole == 0 || whole > 12)
+        return false;
+    const char *p = s + whole;
+    if (*p == '\0')
+        return true;
+    size_t frac = strspn(p + 1, "0123456789");
+    return *p == '.' && frac >= 1 && frac <= 6 && p[1 + frac] == '\0';
+}
+
+static bool upper_letters(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 'A' || s[i] > 'Z')
+            return false;
+    return s[n] == '\0';
+}
+
+static bool is_country(const char *s) { return strlen(s) == 2 && upper_letters(s, 2); }
+static bool is_currency(const char *s) { return strlen(s) == 3 && upper_letters(s, 3); }
+
+static bool is_hex64(const char *s) {
+    return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+static bool no_slash(const char *s) { return strchr(s, '/') == NULL; }
+
+/* python-jsonschema's email format asks for an @ and nothing more. */
+static bool has_at(const char *s) { return strchr(s, '@') != NULL; }
+
+/* ^https?://[!-~]+$ : printable ASCII, no spaces. */
+static bool is_http_url(const char *s) {
+    size_t scheme = strncmp(s, "https://", 8) == 0 ? 8 : strncmp(s, "http://", 7) == 0 ? 7 : 0;
+    if (!scheme || !s[scheme])
+        return false;
+    for (const char *p = s + scheme; *p; p++)
+        if (*p < '!' || *p > '~')
+            return false;
+    return true;
+}
+
+/* ^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$ */
+static bool is_base64(const char *s) {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(s);
+    if (n % 4)
+        return false;
+    size_t pad = (n >= 1 && s[n - 1] == '=') + (n >= 2 && s[n - 2] == '=');
+    return strspn(s, alphabet) == n - pad;
+}
+
+const wb_pv_rule wb_pv_short = {1, 64, NULL, NULL};
+const wb_pv_rule wb_pv_text = {1, 255, NULL, NULL};
+const wb_pv_rule wb_pv_long = {1, 2000, NULL, NULL};
+const wb_pv_rule wb_pv_keypart = {1, 64, no_slash, "free of '/' (it is part of a Kafka key)"};
+const wb_pv_rule wb_pv_email = {1, 254, has_at, "an email address"};
+const wb_pv_rule wb_pv_date_time = {0, SIZE_MAX, is_date_time,
+                                    "an RFC 3339 date-time with a zone, like 2026-11-20T14:03:11+01:00"};
+const wb_pv_rule wb_pv_decimal = {0, SIZE_MAX, is_decimal,
+                                  "a decimal string like \"12.50\" (at most 6 decimals)"};
+const wb_pv_rule wb_pv_country = {0, SIZE_MAX, is_country, "an ISO 3166-1 alpha-2 code like \"SE\""};
+const wb_pv_rule wb_pv_currency = {0, SIZE_MAX, is_currency, "an ISO 4217 code like \"EUR\""};
+const wb_pv_rule wb_pv_hex64 = {0, SIZE_MAX, is_hex64, "64 lowercase hex digits"};
+const wb_pv_rule wb_pv_url = {1, 2000, is_http_url, "an http(s) URL without spaces"};
+const wb_pv_rule wb_pv_base64 = {0, SIZE_MAX, is_base64, "standard base64 with padding"};
+
+/* ---------------------------------------------------------------- strings */
+
+/* Bytes in the UTF-8 sequence at p, 0 when it is not valid UTF-8. */
+static int utf8_sequence(const unsigned char *p) {
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] < 0xC2 || p[0] > 0xF4)
+        return 0;
+    int n = p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
+    unsigned char lo = 0x80, hi = 0xBF; /* second byte: no overlong form, no surrogate */
+    if (p[0] == 0xE0)
+        lo = 0xA0;
+    else if (p[0] == 0xED)
+        hi = 0x9F;
+    else if (p[0] == 0xF0)
+        lo = 0x90;
+    else if (p[0] == 0xF4)
+        hi = 0x8F;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (int i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Code points in s (JSON Schema lengths count those, not bytes); -1 when s is
+ * not UTF-8, which cJSON lets through but a JSON reader must refuse. */
+static long utf8_length(const char *s) {
+    long n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; n++) {
+        int len = utf8_sequence(p);
+        if (!len)
+            return -1;
+        p += len;
+    }
+    return n;
+}
+
+static int length_fail(wb_pv *v, const char *path, const wb_pv_rule *rule) {
+    if (rule->min_len == 0)
+        return wb_pv_fail(v, path, "must be at most %zu characters", rule->max_len);
+    if (rule->max_len == SIZE_MAX)
+        return wb_pv_fail(v, path, "must not be empty");
+    return wb_pv_fail(v, path, "must be %zu to %zu characters", rule->min_len, rule->max_len);
+}
+
+int wb_pv_string_node(wb_pv *v, const cJSON *node, const char *path, const wb_pv_rule *rule,
+                      char **out) {
+    if (!cJSON_IsString(node))
+        return wb_pv_fail(v, path, "must be a string");
+    const char *s = node->valuestring;
+    long n = utf8_length(s);
+    if (n < 0)
+        return wb_pv_fail(v, path, "must be valid UTF-8");
+    if ((size_t)n < rule->min_len || (size_t)n > rule->max_len)
+        return length_fail(v, path, rule);
+    if (rule->ok && !rule->ok(s))
+        return wb_pv_fail(v, path, "must be %s", rule->what);
+    if (!(*out = strdup(s)))
+        return wb_pv_fail(v, path, "out of memory");
+    return 0;
+}
+
+/* ------------------------------------------------------------ objects */
+
+const cJSON *wb_pv_get(const cJSON *obj, const char *key) {
+    const cJSON *found = NULL;
+    for (const cJSON *c = obj ? obj->child : NULL; c; c = c->next)
+        if (c->string && strcmp(c->string, key) == 0)
+            found = c;
+    return found;
+}
+
+int wb_pv_field(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
+                char fpath[WB_PV_PATH], const cJSON **node) {
+    wb_pv_join(fpath, path, key);
+    *node = wb_pv_get(obj, key);
+    if (!*node && (flags & WB_PV_REQUIRED))
+        return wb_pv_fail(v, fpath, "is required");
+    return 0;
+}
+
+static bool listed(const char *const names[], const char *s) {
+    for (size_t i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return true;
+    return false;
+}
+
+int wb_pv_object(wb_pv *v, const cJSON *node, const char *path, const char *const fields[]) {
+    if (!cJSON_IsObject(node))
+        return wb_pv_fail(v, path, "must be an object");
+    for (const cJSON *c = node->child; c; c = c->next) {
+        if (!listed(fields, c->string)) {
+            char p[WB_PV_PATH];
+            wb_pv_join(p, path, c->string);
+            return wb_pv_fail(v, p, "is not a known field");
+        }
+    }
+    return 0;
+}
+
+int wb_pv_string(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
+                 const wb_pv_rule *rule, char **out) {
+    char p[WB_PV_PATH];
+    const cJSON *node;
+    if (wb_pv_field(v, obj, path, key, flags, p, &node))
+        return -1;
+    if (!node || ((flags & WB_PV_NULLABLE) && cJSON_IsNull(node)))
+        return 0;
+    if ((flags & WB_PV_NULLABLE) && !cJSON_IsString(node))
+        return wb_pv_fail(v, p, "must be a string or null");
+    return wb_pv_string_node(v, node, p, rule, out);
+}
+
+static int int_fail(wb_pv *v, const char *path, int64_t min, int64_t max) {
+    if (min <= -WB_PV_INT_MAX && max >= WB_PV_INT_MAX)
+        return wb_pv_fail(v, path, "must be an integer");
+    if (max >= WB_PV_INT_MAX)
+        return wb_pv_fail(v, path, "must be an integer >= %lld", (long long)min);
+    return wb_pv_fail(v, path, "must be an integer from %lld to %lld", (long long)min,
+                      (long long)max);
+}
+
+int wb_pv_int(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
+              int64_t min, int64_t max, int64_t *out) {
+    char p[WB_PV_PATH];
+    const cJSON *node;
+    if (wb_pv_field(v, obj, path, key, flags, p, &node))
+        return -1;
+    if (!node)
+        return 0;
+    /* JSON Schema's integer is a whole number however it is written: 7.0 is one.
+     * min and max stay within 2^53, where a double is exact. */
+    double d = cJSON_IsNumber(node) ? node->valuedouble : NAN;
+    if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
+        return int_fail(v, p, min, max);
+    *out = (int64_t)d;
+    return 0;
+}
+
+int wb_pv_bool(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
+               bool *out) {
+    char p[WB_PV_PATH];
+    const cJSON *node;
+    if (wb_pv_field(v, obj, path, key, flags, p, &node))
+        return -1;
+    if (!node)
+        return 0;
+    if (!cJSON_IsBool(node))
+        return wb_pv_fail(v, p, "must be true or false");
+    *out = cJSON_IsTrue(node);
+    return 0;
+}
+
+static int enum_fail(wb_pv *v, const char *path, const char *const names[]) {
+    char list[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; names[i] && used < sizeof list; i++) {
+        int n = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    return wb_pv_fail(v, path, "must be one of: %s", list);
+}
+
+int wb_pv_enum(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
+               const char *const names[], int *out) {
+    char p[WB_PV_PATH];
+    const cJSON *node;
+    if (wb_pv_field(v, obj, path, key, flags, p, &node))
+        return -1;
+    if (!node)
+        return 0;
+    for (int i = 0; cJSON_IsString(node) && names[i]; i++) {
+        if (strcmp(names[i], node->valuestring) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return enum_fail(v, p, names);
+}
+
+int wb_pv_array(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
+                size_t min_items, size_t max_items, const cJSON **items, size_t *n) {
+    char p[WB_PV_PATH];
+    const cJSON *node;
+    *items = NULL;
+    *n = 0;
+    if (wb_pv_field(v, obj, path, key, flags, p, &node))
+        return -1;
+    if (!node)
+        return 0;
+    if (!cJSON_IsArray(node))
+        return wb_pv_fail(v, p, "must be an array");
+    size_t size = (size_t)cJSON_GetArraySize(node);
+    if (size < min_items)
+        return wb_pv_fail(v, p, "must have at least %zu item%s", min_items,
+                          min_items == 1 ? "" : "s");
+    if (size > max_items)
+        return wb_pv_fail(v, p, "must have at most %zu items", max_items);
+    *items = node->child;
+    *n = size;
+    return 0;
+}
+
+int wb_pv_needs(wb_pv *v, const cJSON *obj, const char *path, const char *key,
+                const char *because) {
+    char p[WB_PV_PATH];
+    wb_pv_join(p, path, key);
+    return wb_pv_get(obj, key) ? 0 : wb_pv_fail(v, p, "is required %s", because);
+}
+
+int wb_pv_forbids(wb_pv *v, const cJSON *obj, const char *path, const char *key,
+                  const char *because) {
+    char p[WB_PV_PATH];
+    wb_pv_join(p, path, key);
+    return wb_pv_get(obj, key) ? wb_pv_fail(v, p, "is not allowed %s", because) : 0;
+}
+
+/* ------------------------------------------------------------ parsing */
+
+static bool only_space(const char *p, const char *end) {
+    for (; p < end; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            return false;
+    return true;
+}
+
+int wb_pv_decode(const char *json, size_t len, wb_pv_decoder decode, void *out, char *err,
+                 size_t errlen) {
+    wb_pv v = {err, errlen};
+    if (err && errlen)
+        err[0] = '\0';
+    /* cJSON skips a byte order mark and stops after the first value; JSON
+     * allows neither a BOM nor anything but space after the value. */
+    const char *end = NULL;
+    bool bom = json && len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0;
+    cJSON *root = json && !bom ? cJSON_ParseWithLengthOpts(json, len, &end, false) : NULL;
+    if (!root || !only_space(end, json + len)) {
+        cJSON_Delete(root);
+        return wb_pv_fail(&v, "", "not valid JSON");
+    }
+    int rc = decode(&v, root, out);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ------------------------------------------------------------ encoding */
+
+int wb_pv_put_str(cJSON *obj, const char *key, const char *s) {
+    return !s || cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+}
+
+int wb_pv_put_nullable(cJSON *obj, const char *key, const char *s) {
+    if (!s)
+        return cJSON_AddNullToObject(obj, key) ? 0 : -1;
+    return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+}
+
+/* Written as digits: cJSON would print 1e+15 for a large whole double. */
+int wb_pv_put_int(cJSON *obj, const char *key, int64_t n) {
+    char digits_buf[24];
+    snprintf(digits_buf, sizeof digits_buf, "%lld", (long long)n);
+    return cJSON_AddRawToObject(obj, key, digits_buf) ? 0 : -1;
+}
+
+int wb_pv_put_bool(cJSON *obj, const char *key, bool b) {
+    return cJSON_AddBoolToObject(obj, key, b) ? 0 : -1;
+}
+
+/* An out-of-range value goes out as "?" so the check names the field. */
+int wb_pv_put_enum(cJSON *obj, const char *key, const char *const names[], size_t count,
+                   int value) {
+    const char *s = value >= 0 && (size_t)value < count ? names[value] : "?";
+    return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+}
+
+int wb_pv_put_child(cJSON *obj, const char *key, cJSON *child) {
+    if (!child)
+        return -1;
+    if (!cJSON_AddItemToObject(obj, key, child)) {
+        cJSON_Delete(child);
+        return -1;
+    }
+    return 0;
+}
+
+int wb_pv_append(cJSON *arr, cJSON *child) {
+    if (!child)
+        return -1;
+    if (!cJSON_AddItemToArray(arr, child)) {
+        cJSON_Delete(child);
+        return -1;
+    }
+    return 0;
+}
+
+char *wb_pv_encode(cJSON *doc, wb_pv_checker check, char *err, size_t errlen) {
+    wb_pv v = {err, errlen};
+    char *json = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!json) {
+        wb_pv_fail(&v, "", "out of memory");
+        return NULL;
+    }
+    /* The output goes through the decoder, so nothing invalid leaves here. */
+    if (check(json, strlen(json), err, errlen) != 0) {
+        free(json);
+        return NULL;
+    }
+    return json;
+}
