@@ -33,8 +33,12 @@ static PGconn *open_conn(const char *dsn, int timeout_s, char *err, size_t err_s
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(conn) != CONNECTION_OK) {
         snprintf(err, err_size, "%s", conn ? PQerrorMessage(conn) : "out of memory");
+        /* libpq's message spans lines ("...refused\n\tIs the server running");
+         * one line reads better in a log and in /readyz. */
+        for (char *p = err; *p; p++)
+            if (*p == '\n' || *p == '\t') *p = ' ';
         size_t n = strlen(err);
-        while (n && err[n - 1] == '\n') err[--n] = 0;
+        while (n && err[n - 1] == ' ') err[--n] = 0;
         PQfinish(conn);
         return NULL;
     }
