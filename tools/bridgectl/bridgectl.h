@@ -6,8 +6,39 @@ typedef struct bctl_command {
     int (*run)(int argc, char **argv);
 } bctl_command;
 
+#include <stdbool.h>
+#include <stddef.h>
+#include "wb/pg.h"
+
+/* An option of a command: --name VALUE, or --name alone when is_flag. */
+typedef struct bctl_option {
+    const char *name;
+    bool is_flag, required;
+    const char *value;
+    bool flag;
+} bctl_option;
+
+/* Parses argv into options (terminated by {0}) and exactly positional_count
+ * positional arguments; prints usage and returns -1 on anything else. */
+int bctl_parse(int argc, char **argv, bctl_option *options, const char **positional,
+               int positional_count, const char *usage);
+/* Connects with WB_PG_DSN, or exits (2 bad configuration, 1 unreachable). */
+wb_pg *bctl_pg(void);
+/* Reads WB_MASTER_KEY, or exits 2 naming it. */
+void bctl_master_key(unsigned char key[32]);
+/* A whole file ("-" = stdin), malloc'd and NUL-terminated, up to 1 MiB. */
+char *bctl_read_all(const char *path, char *err, size_t err_size);
+
 int bctl_topics_ensure(int argc, char **argv);
 int bctl_topics_list(int argc, char **argv);
 int bctl_db_migrate(int argc, char **argv);
+int bctl_store_add(int argc, char **argv);
+int bctl_store_list(int argc, char **argv);
+int bctl_store_show(int argc, char **argv);
+int bctl_store_set(int argc, char **argv);
+int bctl_store_disable(int argc, char **argv);
+int bctl_store_settings(int argc, char **argv);
+int bctl_location_map(int argc, char **argv);
+int bctl_location_list(int argc, char **argv);
 
 #endif

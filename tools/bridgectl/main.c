@@ -10,14 +10,23 @@ static const bctl_command commands[] = {
     {"topics", "ensure", "create the bridge's topics that do not exist yet", bctl_topics_ensure},
     {"topics", "list", "list the bridge's topics and their partition counts", bctl_topics_list},
     {"db", "migrate", "apply the PostgreSQL migrations not yet applied", bctl_db_migrate},
+    {"store", "add", "add a store: ID --platform --url --owner --credentials FILE|-", bctl_store_add},
+    {"store", "list", "list the stores [--json]", bctl_store_list},
+    {"store", "show", "show a store's settings; checks its credentials decrypt [--json]", bctl_store_show},
+    {"store", "set", "change a setting: ID KEY VALUE", bctl_store_set},
+    {"store", "disable", "stop working for a store: ID", bctl_store_disable},
+    {"store", "settings", "list the settings `store set` changes", bctl_store_settings},
+    {"location", "map", "map a shop location to a warehouse: STORE LOCATION WAREHOUSE [--default]", bctl_location_map},
+    {"location", "list", "list a store's location mappings [--json]", bctl_location_list},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 
 static void usage(FILE *out) {
     fprintf(out, "usage: bridgectl GROUP COMMAND [ARGS]\n\n");
     for (int i = 0; i < command_count; i++)
-        fprintf(out, "  %-8s %-10s %s\n", commands[i].group, commands[i].name, commands[i].help);
-    fprintf(out, "\nConfiguration comes from WB_KAFKA_BROKERS and WB_PG_DSN.\n");
+        fprintf(out, "  %-9s %-9s %s\n", commands[i].group, commands[i].name, commands[i].help);
+    fprintf(out, "\nConfiguration comes from WB_PG_DSN, WB_KAFKA_BROKERS and (for credentials)\n"
+                 "WB_MASTER_KEY. Exit status: 0 done, 1 failed, 2 bad usage or configuration.\n");
 }
 
 int main(int argc, char **argv) {
