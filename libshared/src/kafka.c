@@ -200,7 +200,11 @@ wb_producer *wb_producer_new(const char *brokers, const char *client_id, char *e
         !set_conf(conf, "acks", "all", err, err_size) ||
         !set_conf(conf, "linger.ms", "2", err, err_size) ||
         !set_conf(conf, "message.timeout.ms", "30000", err, err_size) ||
-        !set_conf(conf, "compression.type", "lz4", err, err_size)) {
+        !set_conf(conf, "compression.type", "lz4", err, err_size) ||
+        /* The Java client's partitioner: a key lands on the same partition
+         * whether the WMS (often Java) or the bridge produced it, so a
+         * dead-letter replay keeps its key's order. */
+        !set_conf(conf, "partitioner", "murmur2_random", err, err_size)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

@@ -42,21 +42,16 @@ static int decode_dimensions(wb_pv *v, const cJSON *o, const char *path, wb_cata
     return 0;
 }
 
+static int decode_category(wb_pv *v, const cJSON *node, const char *path, void *item) {
+    return wb_pv_string_node(v, node, path, &wb_pv_text, item);
+}
+
 static int decode_categories(wb_pv *v, const cJSON *root, wb_catalog_msg *m) {
-    const cJSON *item;
-    size_t n;
-    if (wb_pv_array(v, root, "", "categories", 0, 1, 50, &item, &n))
-        return -1;
-    if (n && !(m->categories = calloc(n, sizeof *m->categories)))
-        return wb_pv_fail(v, "categories", "out of memory");
-    m->n_categories = n;
-    for (size_t i = 0; i < n; i++, item = item->next) {
-        char p[WB_PV_PATH];
-        wb_pv_index(p, "categories", i);
-        if (wb_pv_string_node(v, item, p, &wb_pv_text, &m->categories[i]))
-            return -1;
-    }
-    return 0;
+    void *categories = NULL;
+    int rc = wb_pv_list(v, root, "", "categories", 0, 1, 50, sizeof *m->categories,
+                        decode_category, &categories, &m->n_categories);
+    m->categories = categories;
+    return rc;
 }
 
 static int decode_measures(wb_pv *v, const cJSON *root, wb_catalog_msg *m) {
@@ -149,15 +144,10 @@ static cJSON *encode_dimensions(const wb_catalog_msg *m) {
     return o;
 }
 
-static cJSON *encode_categories(const wb_catalog_msg *m) {
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < m->n_categories; i++) {
-        if (wb_pv_append(a, cJSON_CreateString(m->categories[i] ? m->categories[i] : ""))) {
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    return a;
+/* A NULL category goes out as "", which the check then names. */
+static cJSON *encode_category(const void *item) {
+    const char *const *name = item;
+    return cJSON_CreateString(*name ? *name : "");
 }
 
 static bool has_weight(const wb_catalog_msg *m) { return m->weight.value || m->weight.unit; }
@@ -175,7 +165,9 @@ static cJSON *encode_catalog(const wb_catalog_msg *m) {
         wb_pv_put_str(o, "product_id", m->product_id) ||
         wb_pv_put_str(o, "variant_id", m->variant_id) ||
         wb_pv_put_str(o, "barcode", m->barcode) || wb_pv_put_str(o, "unit", m->unit) ||
-        (m->n_categories && wb_pv_put_child(o, "categories", encode_categories(m))) ||
+        (m->n_categories && wb_pv_put_child(o, "categories", wb_pv_encode_list(m->categories, m->n_categories,
+                                                            sizeof *m->categories,
+                                                            encode_category))) ||
         wb_pv_put_bool(o, "is_stock_article", m->is_stock_article) ||
         (has_weight(m) && wb_pv_put_child(o, "weight", encode_weight(m))) ||
         (has_dimensions(m) && wb_pv_put_child(o, "dimensions", encode_dimensions(m))) ||

@@ -35,12 +35,21 @@ int wb_pv_fail(wb_pv *v, const char *path, const char *fmt, ...) {
     return -1;
 }
 
-void wb_pv_join(char out[WB_PV_PATH], const char *path, const char *key) {
-    snprintf(out, WB_PV_PATH, "%s%s%s", path, *path ? "." : "", key);
+/* A path longer than WB_PV_PATH is cut short; that only shortens an error. */
+__attribute__((format(printf, 2, 3)))
+static void path_printf(char out[WB_PV_PATH], const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, WB_PV_PATH, fmt, ap);
+    va_end(ap);
 }
 
-void wb_pv_index(char out[WB_PV_PATH], const char *path, size_t i) {
-    snprintf(out, WB_PV_PATH, "%s[%zu]", path, i);
+static void join_path(char out[WB_PV_PATH], const char *path, const char *key) {
+    path_printf(out, "%s%s%s", path, *path ? "." : "", key);
+}
+
+static void index_path(char out[WB_PV_PATH], const char *path, size_t i) {
+    path_printf(out, "%s[%zu]", path, i);
 }
 
 /* ------------------------------------------------------- string formats */
@@ -231,7 +240,9 @@ int wb_pv_string_node(wb_pv *v, const cJSON *node, const char *path, const wb_pv
 
 /* ------------------------------------------------------------ objects */
 
-const cJSON *wb_pv_get(const cJSON *obj, const char *key) {
+/* The value of key in obj, NULL when absent; the last one when a key repeats,
+ * as Python's json module reads it. */
+static const cJSON *member(const cJSON *obj, const char *key) {
     const cJSON *found = NULL;
     for (const cJSON *c = obj ? obj->child : NULL; c; c = c->next)
         if (c->string && strcmp(c->string, key) == 0)
@@ -241,8 +252,8 @@ const cJSON *wb_pv_get(const cJSON *obj, const char *key) {
 
 int wb_pv_field(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
                 char fpath[WB_PV_PATH], const cJSON **node) {
-    wb_pv_join(fpath, path, key);
-    *node = wb_pv_get(obj, key);
+    join_path(fpath, path, key);
+    *node = member(obj, key);
     if (!*node && (flags & WB_PV_REQUIRED))
         return wb_pv_fail(v, fpath, "is required");
     return 0;
@@ -261,7 +272,7 @@ int wb_pv_object(wb_pv *v, const cJSON *node, const char *path, const char *cons
     for (const cJSON *c = node->child; c; c = c->next) {
         if (!listed(fields, c->string)) {
             char p[WB_PV_PATH];
-            wb_pv_join(p, path, c->string);
+            join_path(p, path, c->string);
             return wb_pv_fail(v, p, "is not a known field");
         }
     }
@@ -281,7 +292,9 @@ int wb_pv_string(wb_pv *v, const cJSON *obj, const char *path, const char *key, 
     return wb_pv_string_node(v, node, p, rule, out);
 }
 
-static int int_fail(wb_pv *v, const char *path, int64_t min, int64_t max) {
+static int int_fail(wb_pv *v, const char *path, double d, int64_t min, int64_t max) {
+    if (isfinite(d) && d == floor(d) && d > (double)max && max >= WB_PV_INT_MAX)
+        return wb_pv_fail(v, path, "must be at most %lld", (long long)max);
     if (min <= -WB_PV_INT_MAX && max >= WB_PV_INT_MAX)
         return wb_pv_fail(v, path, "must be an integer");
     if (max >= WB_PV_INT_MAX)
@@ -302,7 +315,7 @@ int wb_pv_int(wb_pv *v, const cJSON *obj, const char *path, const char *key, int
      * min and max stay within 2^53, where a double is exact. */
     double d = cJSON_IsNumber(node) ? node->valuedouble : NAN;
     if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
-        return int_fail(v, p, min, max);
+        return int_fail(v, p, d, min, max);
     *out = (int64_t)d;
     return 0;
 }
@@ -348,8 +361,9 @@ int wb_pv_enum(wb_pv *v, const cJSON *obj, const char *path, const char *key, in
     return enum_fail(v, p, names);
 }
 
-int wb_pv_array(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
-                size_t min_items, size_t max_items, const cJSON **items, size_t *n) {
+/* An array field: *items is its first element (NULL when absent), *n its size. */
+static int array_field(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
+                       size_t min_items, size_t max_items, const cJSON **items, size_t *n) {
     char p[WB_PV_PATH];
     const cJSON *node;
     *items = NULL;
@@ -371,18 +385,41 @@ int wb_pv_array(wb_pv *v, const cJSON *obj, const char *path, const char *key, i
     return 0;
 }
 
+int wb_pv_list(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
+               size_t min_items, size_t max_items, size_t size, wb_pv_item_decoder fn,
+               void **items, size_t *n) {
+    const cJSON *node;
+    size_t count;
+    *items = NULL;
+    *n = 0;
+    if (array_field(v, obj, path, key, flags, min_items, max_items, &node, &count))
+        return -1;
+    char p[WB_PV_PATH];
+    join_path(p, path, key);
+    if (count && !(*items = calloc(count, size)))
+        return wb_pv_fail(v, p, "out of memory");
+    *n = count;
+    for (size_t i = 0; i < count; i++, node = node->next) {
+        char ip[WB_PV_PATH];
+        index_path(ip, p, i);
+        if (fn(v, node, ip, (char *)*items + i * size))
+            return -1;
+    }
+    return 0;
+}
+
 int wb_pv_needs(wb_pv *v, const cJSON *obj, const char *path, const char *key,
                 const char *because) {
     char p[WB_PV_PATH];
-    wb_pv_join(p, path, key);
-    return wb_pv_get(obj, key) ? 0 : wb_pv_fail(v, p, "is required %s", because);
+    join_path(p, path, key);
+    return member(obj, key) ? 0 : wb_pv_fail(v, p, "is required %s", because);
 }
 
 int wb_pv_forbids(wb_pv *v, const cJSON *obj, const char *path, const char *key,
                   const char *because) {
     char p[WB_PV_PATH];
-    wb_pv_join(p, path, key);
-    return wb_pv_get(obj, key) ? wb_pv_fail(v, p, "is not allowed %s", because) : 0;
+    join_path(p, path, key);
+    return member(obj, key) ? wb_pv_fail(v, p, "is not allowed %s", because) : 0;
 }
 
 /* ------------------------------------------------------------ parsing */
@@ -461,6 +498,17 @@ int wb_pv_append(cJSON *arr, cJSON *child) {
         return -1;
     }
     return 0;
+}
+
+cJSON *wb_pv_encode_list(const void *items, size_t n, size_t size, wb_pv_item_encoder fn) {
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        if (wb_pv_append(a, fn((const char *)items + i * size))) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
 }
 
 char *wb_pv_encode(cJSON *doc, wb_pv_checker check, char *err, size_t errlen) {

@@ -83,9 +83,10 @@ static int decode_notification(wb_pv *v, const cJSON *o, const char *path, wb_or
     return 0;
 }
 
-static int decode_line(wb_pv *v, const cJSON *o, const char *path, wb_order_line *l) {
+static int decode_line(wb_pv *v, const cJSON *o, const char *path, void *item) {
     static const char *const fields[] = {"line_id", "sku", "name", "quantity",
                                          "unit_price", "line_total", NULL};
+    wb_order_line *l = item;
     if (wb_pv_object(v, o, path, fields) ||
         wb_pv_string(v, o, path, "line_id", WB_PV_REQUIRED, &wb_pv_short, &l->line_id) ||
         wb_pv_string(v, o, path, "sku", WB_PV_REQUIRED, &wb_pv_text, &l->sku) ||
@@ -98,20 +99,11 @@ static int decode_line(wb_pv *v, const cJSON *o, const char *path, wb_order_line
 }
 
 static int decode_lines(wb_pv *v, const cJSON *root, wb_order_msg *m) {
-    const cJSON *item;
-    size_t n;
-    if (wb_pv_array(v, root, "", "lines", WB_PV_REQUIRED, 1, 1000, &item, &n))
-        return -1;
-    if (!(m->lines = calloc(n, sizeof *m->lines)))
-        return wb_pv_fail(v, "lines", "out of memory");
-    m->n_lines = n;
-    for (size_t i = 0; i < n; i++, item = item->next) {
-        char p[WB_PV_PATH];
-        wb_pv_index(p, "lines", i);
-        if (decode_line(v, item, p, &m->lines[i]))
-            return -1;
-    }
-    return 0;
+    void *lines = NULL;
+    int rc = wb_pv_list(v, root, "", "lines", WB_PV_REQUIRED, 1, 1000, sizeof *m->lines,
+                        decode_line, &lines, &m->n_lines);
+    m->lines = lines;
+    return rc;
 }
 
 /* The nested objects: customer, invoice, notification, delivery_method. */
@@ -243,7 +235,8 @@ static cJSON *encode_notification(const wb_order_msg *m) {
     return o;
 }
 
-static cJSON *encode_line(const wb_order_line *l) {
+static cJSON *encode_line(const void *item) {
+    const wb_order_line *l = item;
     cJSON *o = cJSON_CreateObject();
     if (!o || wb_pv_put_str(o, "line_id", l->line_id) || wb_pv_put_str(o, "sku", l->sku) ||
         wb_pv_put_str(o, "name", l->name) || wb_pv_put_int(o, "quantity", l->quantity) ||
@@ -253,17 +246,6 @@ static cJSON *encode_line(const wb_order_line *l) {
         return NULL;
     }
     return o;
-}
-
-static cJSON *encode_lines(const wb_order_msg *m) {
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < m->n_lines; i++) {
-        if (wb_pv_append(a, encode_line(&m->lines[i]))) {
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    return a;
 }
 
 static bool has_delivery(const wb_order_msg *m) {
@@ -285,7 +267,8 @@ static cJSON *encode_order(const wb_order_msg *m) {
         wb_pv_put_child(o, "customer", encode_address(&m->customer)) ||
         wb_pv_put_child(o, "invoice", encode_address(&m->invoice)) ||
         wb_pv_put_child(o, "notification", encode_notification(m)) ||
-        wb_pv_put_child(o, "lines", encode_lines(m))) {
+        wb_pv_put_child(o, "lines", wb_pv_encode_list(m->lines, m->n_lines, sizeof *m->lines,
+                                                      encode_line))) {
         cJSON_Delete(o);
         return NULL;
     }

@@ -14,11 +14,12 @@ const char *wb_movement_name(wb_movement m) {
 }
 
 static int decode_stock(wb_pv *v, const cJSON *root, void *out) {
-    static const char *const fields[] = {"warehouse", "sku", "on_hand", "reserved",
+    static const char *const fields[] = {"goods_owner", "warehouse", "sku", "on_hand", "reserved",
                                          "version", "movement", "occurred_at", NULL};
     wb_stock_msg *m = out;
     int movement = 0;
     if (wb_pv_object(v, root, "", fields) ||
+        wb_pv_string(v, root, "", "goods_owner", WB_PV_REQUIRED, &wb_pv_keypart, &m->goods_owner) ||
         wb_pv_string(v, root, "", "warehouse", WB_PV_REQUIRED, &wb_pv_keypart, &m->warehouse) ||
         wb_pv_string(v, root, "", "sku", WB_PV_REQUIRED, &wb_pv_text, &m->sku) ||
         wb_pv_int(v, root, "", "on_hand", WB_PV_REQUIRED, -WB_PV_INT_MAX, WB_PV_INT_MAX,
@@ -36,6 +37,7 @@ static int decode_stock(wb_pv *v, const cJSON *root, void *out) {
 void wb_stock_msg_free(wb_stock_msg *m) {
     if (!m)
         return;
+    free(m->goods_owner);
     free(m->warehouse);
     free(m->sku);
     free(m->occurred_at);
@@ -53,7 +55,8 @@ int wb_stock_msg_decode(const char *json, size_t len, wb_stock_msg *out, char *e
 
 static cJSON *encode_stock(const wb_stock_msg *m) {
     cJSON *o = cJSON_CreateObject();
-    if (!o || wb_pv_put_str(o, "warehouse", m->warehouse) || wb_pv_put_str(o, "sku", m->sku) ||
+    if (!o || wb_pv_put_str(o, "goods_owner", m->goods_owner) ||
+        wb_pv_put_str(o, "warehouse", m->warehouse) || wb_pv_put_str(o, "sku", m->sku) ||
         wb_pv_put_int(o, "on_hand", m->on_hand) || wb_pv_put_int(o, "reserved", m->reserved) ||
         wb_pv_put_int(o, "version", m->version) ||
         wb_pv_put_enum(o, "movement", movements, N_MOVEMENTS, (int)m->movement) ||

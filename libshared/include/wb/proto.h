@@ -112,10 +112,11 @@ typedef enum wb_movement {
 const char *wb_movement_name(wb_movement m);
 
 typedef struct wb_stock_msg {
+    char *goods_owner; /* Kafka key: goods_owner/sku */
     char *warehouse, *sku;
     int64_t on_hand;  /* level after the movement; may be negative */
     int64_t reserved; /* >= 0 */
-    int64_t version;  /* grows per warehouse/sku */
+    int64_t version;  /* grows per goods_owner/warehouse/sku */
     wb_movement movement;
     char *occurred_at;
 } wb_stock_msg;
@@ -231,12 +232,7 @@ extern const wb_pv_rule wb_pv_short, wb_pv_text, wb_pv_long, wb_pv_keypart, wb_p
 
 int wb_pv_fail(wb_pv *v, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void wb_pv_join(char out[WB_PV_PATH], const char *path, const char *key);
-void wb_pv_index(char out[WB_PV_PATH], const char *path, size_t i);
 
-/* The value of key in obj, NULL when absent (the last one when a key repeats,
- * as Python's json module reads it). */
-const struct cJSON *wb_pv_get(const struct cJSON *obj, const char *key);
 /* Looks key up and writes its path to fpath: *node is NULL when the field is
  * absent, which is an error only when flags has WB_PV_REQUIRED. */
 int wb_pv_field(wb_pv *v, const struct cJSON *obj, const char *path, const char *key, int flags,
@@ -253,9 +249,14 @@ int wb_pv_bool(wb_pv *v, const struct cJSON *obj, const char *path, const char *
                bool *out);
 int wb_pv_enum(wb_pv *v, const struct cJSON *obj, const char *path, const char *key, int flags,
                const char *const names[], int *out);
-/* An array field: *items is its first element (NULL when absent), *n its size. */
-int wb_pv_array(wb_pv *v, const struct cJSON *obj, const char *path, const char *key, int flags,
-                size_t min_items, size_t max_items, const struct cJSON **items, size_t *n);
+/* An array of n elements of size bytes: checks the array, sets *items to a
+ * zeroed allocation and *n to its count (so a free function sees every
+ * element even after an error), then decodes each element with fn. */
+typedef int (*wb_pv_item_decoder)(wb_pv *v, const struct cJSON *node, const char *path,
+                                  void *item);
+int wb_pv_list(wb_pv *v, const struct cJSON *obj, const char *path, const char *key, int flags,
+               size_t min_items, size_t max_items, size_t size, wb_pv_item_decoder fn,
+               void **items, size_t *n);
 /* For a rule that depends on another field: key must be present / absent. */
 int wb_pv_needs(wb_pv *v, const struct cJSON *obj, const char *path, const char *key,
                 const char *because);
@@ -277,6 +278,10 @@ int wb_pv_put_enum(struct cJSON *obj, const char *key, const char *const names[]
  * NULL (an encoder ran out of memory) and delete it when adding fails. */
 int wb_pv_put_child(struct cJSON *obj, const char *key, struct cJSON *child);
 int wb_pv_append(struct cJSON *arr, struct cJSON *child);
+/* A JSON array of fn(element) for the n elements of size bytes at items;
+ * NULL when fn or an allocation fails. */
+typedef struct cJSON *(*wb_pv_item_encoder)(const void *item);
+struct cJSON *wb_pv_encode_list(const void *items, size_t n, size_t size, wb_pv_item_encoder fn);
 
 typedef int (*wb_pv_checker)(const char *json, size_t len, char *err, size_t errlen);
 /* Prints doc (and deletes it), then checks the text with check; NULL on failure. */

@@ -1,0 +1,147 @@
+/* The stock publisher's pure logic: levels and versions, sellable stock, and
+ * which offset may be committed while windows are open or being sent. */
+#include "levels.h"
+#include "testlib.h"
+#include "tracker.h"
+#include "wb/strmap.h"
+
+TEST(newer_versions_apply_older_ones_are_ignored) {
+    sp_levels *l = sp_levels_new();
+    CHECK_INT(sp_levels_apply(l, "WH1", "SKU", 10, 2, 5, 0), SP_LEVEL_APPLIED);
+    CHECK_INT(sp_levels_apply(l, "WH1", "SKU", 99, 0, 4, 0), SP_LEVEL_STALE);
+    CHECK_INT(sp_levels_apply(l, "WH1", "SKU", 99, 0, 5, 0), SP_LEVEL_SAME);
+    int64_t on_hand, reserved, version;
+    CHECK(sp_levels_get(l, "WH1", "SKU", &on_hand, &reserved, &version));
+    CHECK_INT(on_hand, 10);
+    CHECK_INT(reserved, 2);
+    CHECK_INT(version, 5);
+    CHECK_INT(sp_levels_apply(l, "WH1", "SKU", 7, 1, 6, 0), SP_LEVEL_APPLIED);
+    CHECK(sp_levels_get(l, "WH1", "SKU", &on_hand, &reserved, &version) && on_hand == 7);
+    sp_levels_free(l);
+}
+
+TEST(available_sums_the_mapped_warehouses) {
+    sp_levels *l = sp_levels_new();
+    sp_levels_apply(l, "WH1", "SKU", 10, 3, 1, 0);  /* 7 */
+    sp_levels_apply(l, "WH2", "SKU", 5, 0, 1, 0);   /* 5 */
+    sp_levels_apply(l, "WH3", "SKU", -4, 0, 1, 0);  /* a count error: 0, not -4 */
+    sp_levels_apply(l, "WH1", "OTHER", 100, 0, 1, 0);
+    const char *both[] = {"WH1", "WH2"}, *all[] = {"WH1", "WH2", "WH3", "WH-UNKNOWN"};
+    CHECK_INT(sp_levels_available(l, "SKU", both, 2), 12);
+    CHECK_INT(sp_levels_available(l, "SKU", all, 4), 12);
+    CHECK_INT(sp_levels_available(l, "NOPE", all, 4), 0);
+    sp_levels_apply(l, "WH2", "SKU", 5, 9, 2, 0);   /* over-reserved: -4 */
+    CHECK_INT(sp_levels_available(l, "SKU", both, 2), 3);
+    sp_levels_free(l);
+}
+
+TEST(sellable_subtracts_safety_and_in_flight_never_negative) {
+    CHECK_INT(sp_sellable(12, 2, 3), 7);
+    CHECK_INT(sp_sellable(12, 0, 0), 12);
+    CHECK_INT(sp_sellable(5, 2, 3), 0);
+    CHECK_INT(sp_sellable(5, 10, 0), 0);
+    CHECK_INT(sp_sellable(-3, 0, 0), 0);
+}
+
+TEST(levels_grow_and_drop_partitions) {
+    sp_levels *l = sp_levels_new();
+    char sku[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(sku, sizeof sku, "SKU-%d", i);
+        sp_levels_apply(l, "WH1", sku, i, 0, 1, i % 4);
+    }
+    CHECK_INT(sp_levels_count(l), 5000);
+    const char *wh[] = {"WH1"};
+    CHECK_INT(sp_levels_available(l, "SKU-4321", wh, 1), 4321);
+    sp_levels_drop_partition(l, 1);
+    CHECK_INT(sp_levels_count(l), 3750);
+    CHECK_INT(sp_levels_available(l, "SKU-4321", wh, 1), 0);    /* partition 1: gone */
+    CHECK_INT(sp_levels_available(l, "SKU-4322", wh, 1), 4322); /* partition 2: kept */
+    sp_levels_free(l);
+}
+
+TEST(commit_waits_for_open_windows) {
+    sp_tracker t;
+    sp_tracker_init(&t, 100);
+    CHECK_INT(sp_tracker_committable(&t), -1);
+    for (int64_t o = 100; o < 110; o++) sp_tracker_consumed(&t, o);
+    CHECK_INT(sp_tracker_committable(&t), 110); /* nothing pending: all done */
+    sp_tracker_touch(&t, "s|i1|l", 110);
+    sp_tracker_consumed(&t, 110);
+    sp_tracker_touch(&t, "s|i2|l", 111);
+    sp_tracker_consumed(&t, 111);
+    sp_tracker_touch(&t, "s|i1|l", 112); /* same window: still opened at 110 */
+    sp_tracker_consumed(&t, 112);
+    CHECK_INT(sp_tracker_committable(&t), 110);
+    CHECK_INT(sp_tracker_open_count(&t), 2);
+    sp_tracker_free(&t);
+}
+
+TEST(commit_waits_for_windows_being_sent) {
+    sp_tracker t;
+    sp_tracker_init(&t, 0);
+    sp_tracker_touch(&t, "w1", 5);
+    sp_tracker_touch(&t, "w2", 7);
+    for (int64_t o = 0; o < 10; o++) sp_tracker_consumed(&t, o);
+    int64_t first = sp_tracker_claim(&t, "w1");
+    CHECK_INT(first, 5);
+    CHECK_INT(sp_tracker_committable(&t), 5);  /* being sent: not yet done */
+    sp_tracker_touch(&t, "w1", 12);           /* an event during the send opens a new window */
+    sp_tracker_consumed(&t, 12);
+    sp_tracker_release(&t, first);
+    CHECK_INT(sp_tracker_committable(&t), 7);  /* w2 still open */
+    int64_t f2 = sp_tracker_claim(&t, "w2");
+    sp_tracker_requeue(&t, "w2", f2);          /* the send failed: open again */
+    CHECK_INT(sp_tracker_committable(&t), 7);
+    sp_tracker_release(&t, sp_tracker_claim(&t, "w2"));
+    CHECK_INT(sp_tracker_committable(&t), 12); /* the new w1 window */
+    sp_tracker_release(&t, sp_tracker_claim(&t, "w1"));
+    CHECK_INT(sp_tracker_committable(&t), 13);
+    CHECK_INT(sp_tracker_claim(&t, "never-opened"), -1);
+    sp_tracker_free(&t);
+}
+
+TEST(commit_never_goes_behind_the_start) {
+    sp_tracker t;
+    sp_tracker_init(&t, 50);
+    sp_tracker_touch(&t, "seeded-from-redis", 40); /* opened by the previous owner */
+    sp_tracker_consumed(&t, 50);
+    CHECK_INT(sp_tracker_committable(&t), 50);
+    sp_tracker_free(&t);
+}
+
+TEST(strmap_insert_delete_reinsert) {
+    wb_strmap m;
+    wb_strmap_init(&m);
+    char key[32];
+    for (int i = 0; i < 10000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        wb_strmap_put(&m, key, NULL)->num = i;
+    }
+    for (int i = 0; i < 10000; i += 2) {
+        snprintf(key, sizeof key, "k%d", i);
+        wb_strmap_del(&m, key);
+    }
+    CHECK_INT(m.count, 5000);
+    CHECK(wb_strmap_get(&m, "k4") == NULL);
+    CHECK(wb_strmap_get(&m, "k5") && wb_strmap_get(&m, "k5")->num == 5);
+    bool created;
+    wb_strmap_put(&m, "k4", &created)->num = 44;
+    CHECK(created);
+    wb_strmap_put(&m, "k5", &created);
+    CHECK(!created);
+    CHECK_INT(wb_strmap_get(&m, "k4")->num, 44);
+    wb_strmap_clear(&m, NULL);
+}
+
+int main(void) {
+    RUN(newer_versions_apply_older_ones_are_ignored);
+    RUN(available_sums_the_mapped_warehouses);
+    RUN(sellable_subtracts_safety_and_in_flight_never_negative);
+    RUN(levels_grow_and_drop_partitions);
+    RUN(commit_waits_for_open_windows);
+    RUN(commit_waits_for_windows_being_sent);
+    RUN(commit_never_goes_behind_the_start);
+    RUN(strmap_insert_delete_reinsert);
+    TEST_EXIT();
+}
