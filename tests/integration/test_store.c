@@ -149,6 +149,29 @@ TEST(one_default_location_per_store) {
     CHECK(ok);
 }
 
+/* The whole path: bridgectl (a separate process, as an operator runs it)
+ * seals and stores; the library a service uses reads it back decrypted. */
+TEST(store_added_by_bridgectl_reads_back_in_a_service) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "printf '%%s' '{\"consumer_key\":\"ck_x\",\"consumer_secret\":\"cs_y\",\"webhook_secret\":\"wh_z\"}' | "
+             "WB_PG_DSN='%s' WB_MASTER_KEY='%s' '%s/bin/bridgectl' store add wc-cli --platform woocommerce "
+             "--url http://127.0.0.1:8/shop --owner beta --credentials - >/dev/null",
+             wb_test_env("WB_TEST_PG_DSN"), "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+             wb_test_env("WB_BUILD_DIR"));
+    CHECK_INT(system(cmd), 0);
+    unsigned char cli_key[32];
+    for (int i = 0; i < 32; i++) cli_key[i] = (unsigned char)i;
+    wb_store s;
+    char err[512];
+    CHECK_INT(wb_store_load(pg, cli_key, "wc-cli", &s, err, sizeof err), 0);
+    bool ok = s.credentials &&
+              strcmp(s.credentials, "{\"consumer_key\":\"ck_x\",\"consumer_secret\":\"cs_y\",\"webhook_secret\":\"wh_z\"}") == 0 &&
+              strcmp(s.platform, "woocommerce") == 0 && strcmp(s.goods_owner, "beta") == 0;
+    wb_store_free(&s);
+    CHECK(ok);
+}
+
 int main(void) {
     wb_log_init("test_store", WB_LOG_ERROR);
     wb_log_set_output(stderr);
@@ -162,6 +185,7 @@ int main(void) {
     RUN(validation_errors_name_the_field);
     RUN(settings_change_with_type_checks);
     RUN(one_default_location_per_store);
+    RUN(store_added_by_bridgectl_reads_back_in_a_service);
     wb_pg_close(pg);
     TEST_EXIT();
 }
