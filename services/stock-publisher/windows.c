@@ -1,0 +1,171 @@
+/* Debounce windows in Redis (see windows.h). Scripts keep every step atomic:
+ * touching a window and indexing its deadline, claiming and removing it. */
+#include "windows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb/log.h"
+
+static void keys(int32_t partition, char *win, char *due, char *owner, size_t size) {
+    snprintf(win, size, "wb:{sp:%d}:win", partition);
+    snprintf(due, size, "wb:{sp:%d}:due", partition);
+    snprintf(owner, size, "wb:{sp:%d}:owner", partition);
+}
+
+/* KEYS win due owner; ARGV token now then (window, window_ms, first_offset, touches)... */
+static wb_redis_script touch_script = {
+    "if redis.call('GET', KEYS[3]) ~= ARGV[1] then return redis.error_reply('NOTOWNER') end\n"
+    "local now = tonumber(ARGV[2])\n"
+    "local opened = 0\n"
+    "for i = 3, #ARGV, 4 do\n"
+    "  local w, len, first, n = ARGV[i], tonumber(ARGV[i+1]), tonumber(ARGV[i+2]), tonumber(ARGV[i+3])\n"
+    "  local cur = redis.call('HGET', KEYS[1], w)\n"
+    "  if cur then\n"
+    "    local o, d, f, t = string.match(cur, '^(%d+) (%d+) (%-?%d+) (%d+)$')\n"
+    "    f = math.min(tonumber(f), first)\n"
+    "    redis.call('HSET', KEYS[1], w, string.format('%d %d %d %d', o, d, f, tonumber(t) + n))\n"
+    "  else\n"
+    "    local d = now + len\n"
+    "    redis.call('HSET', KEYS[1], w, string.format('%d %d %d %d', now, d, first, n))\n"
+    "    redis.call('ZADD', KEYS[2], d, w)\n"
+    "    opened = opened + 1\n"
+    "  end\n"
+    "end\n"
+    "return opened\n",
+    ""};
+
+/* KEYS win due owner; ARGV token now limit -> {window, value, window, value...} */
+static wb_redis_script claim_script = {
+    "if redis.call('GET', KEYS[3]) ~= ARGV[1] then return redis.error_reply('NOTOWNER') end\n"
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))\n"
+    "local out = {}\n"
+    "for _, w in ipairs(due) do\n"
+    "  local v = redis.call('HGET', KEYS[1], w)\n"
+    "  redis.call('HDEL', KEYS[1], w)\n"
+    "  redis.call('ZREM', KEYS[2], w)\n"
+    "  if v then out[#out+1] = w; out[#out+1] = v end\n"
+    "end\n"
+    "return out\n",
+    ""};
+
+int sp_windows_own(wb_redis *r, int32_t partition, const char *token) {
+    char win[64], due[64], owner[64];
+    keys(partition, win, due, owner, sizeof win);
+    redisReply *reply = wb_redis_command(r, "SET %s %s", owner, token);
+    int rc = reply && reply->type == REDIS_REPLY_STATUS ? 0 : -1;
+    if (reply) freeReplyObject(reply);
+    return rc;
+}
+
+sp_owner_state sp_windows_check(wb_redis *r, int32_t partition, const char *token) {
+    char win[64], due[64], owner[64];
+    keys(partition, win, due, owner, sizeof win);
+    redisReply *reply = wb_redis_command(r, "GET %s", owner);
+    sp_owner_state st = SP_OWNER_ERROR;
+    if (reply && reply->type == REDIS_REPLY_NIL) st = SP_OWNER_LOST;
+    else if (reply && reply->type == REDIS_REPLY_STRING)
+        st = strcmp(reply->str, token) == 0 ? SP_OWNED : SP_OWNED_BY_OTHER;
+    if (reply) freeReplyObject(reply);
+    return st;
+}
+
+static int script_error(redisReply *reply, const char *what, wb_redis *r) {
+    int rc = reply && reply->type == REDIS_REPLY_ERROR && strstr(reply->str, "NOTOWNER") ? SP_NOT_OWNER : -1;
+    if (rc == -1)
+        wb_warn(NULL, "redis %s failed: %s", what,
+                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : wb_redis_error(r));
+    if (reply) freeReplyObject(reply);
+    return rc;
+}
+
+int sp_windows_touch(wb_redis *r, int32_t partition, const char *token, int64_t now_ms,
+                     const sp_touch *touches, int count) {
+    if (count == 0) return 0;
+    char win[64], due[64], owner[64], now[24];
+    keys(partition, win, due, owner, sizeof win);
+    snprintf(now, sizeof now, "%lld", (long long)now_ms);
+    int argc = 5 + 4 * count;
+    const char **argv = malloc(sizeof(char *) * (size_t)argc);
+    char (*nums)[3][24] = malloc(sizeof *nums * (size_t)count);
+    argv[0] = win, argv[1] = due, argv[2] = owner, argv[3] = token, argv[4] = now;
+    for (int i = 0; i < count; i++) {
+        snprintf(nums[i][0], 24, "%lld", (long long)touches[i].window_ms);
+        snprintf(nums[i][1], 24, "%lld", (long long)touches[i].first_offset);
+        snprintf(nums[i][2], 24, "%lld", (long long)(touches[i].touches > 0 ? touches[i].touches : 1));
+        argv[5 + 4 * i] = touches[i].window;
+        argv[6 + 4 * i] = nums[i][0];
+        argv[7 + 4 * i] = nums[i][1];
+        argv[8 + 4 * i] = nums[i][2];
+    }
+    redisReply *reply = wb_redis_eval(r, &touch_script, 3, argc, argv);
+    free(argv);
+    free(nums);
+    if (!reply || reply->type != REDIS_REPLY_INTEGER) return script_error(reply, "window touch", r);
+    int opened = (int)reply->integer;
+    freeReplyObject(reply);
+    return opened;
+}
+
+static bool parse_value(const char *value, sp_window *w) {
+    long long o, d, f, t;
+    if (sscanf(value, "%lld %lld %lld %lld", &o, &d, &f, &t) != 4) return false;
+    w->opened_ms = o, w->deadline_ms = d, w->first_offset = f, w->touches = t;
+    return true;
+}
+
+/* Reads a flat {window, value, ...} array reply into sp_window records. */
+static int read_pairs(redisReply *reply, sp_window **out) {
+    int n = 0;
+    *out = calloc(reply->elements / 2 + 1, sizeof **out);
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+        sp_window *w = &(*out)[n];
+        if (!parse_value(reply->element[i + 1]->str, w)) {
+            wb_warn(NULL, "redis window %s has a malformed value; skipped", reply->element[i]->str);
+            continue;
+        }
+        w->window = strdup(reply->element[i]->str);
+        n++;
+    }
+    return n;
+}
+
+int sp_windows_claim(wb_redis *r, int32_t partition, const char *token, int64_t now_ms,
+                     int limit, sp_window **out) {
+    char win[64], due[64], owner[64], now[24], lim[16];
+    keys(partition, win, due, owner, sizeof win);
+    snprintf(now, sizeof now, "%lld", (long long)now_ms);
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *argv[] = {win, due, owner, token, now, lim};
+    *out = NULL;
+    redisReply *reply = wb_redis_eval(r, &claim_script, 3, 6, argv);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) return script_error(reply, "window claim", r);
+    int n = read_pairs(reply, out);
+    freeReplyObject(reply);
+    return n;
+}
+
+int sp_windows_list(wb_redis *r, int32_t partition, sp_window **out) {
+    char win[64], due[64], owner[64];
+    keys(partition, win, due, owner, sizeof win);
+    *out = NULL;
+    redisReply *reply = wb_redis_command(r, "HGETALL %s", win);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) return script_error(reply, "window list", r);
+    int n = read_pairs(reply, out);
+    freeReplyObject(reply);
+    return n;
+}
+
+void sp_windows_free(sp_window *w, int count) {
+    for (int i = 0; w && i < count; i++) free(w[i].window);
+    free(w);
+}
+
+bool sp_window_split(char *window, char **store, char **item, char **location) {
+    char *a = strchr(window, '|'), *b = a ? strchr(a + 1, '|') : NULL;
+    if (!a || !b || strchr(b + 1, '|')) return false;
+    *a = *b = 0;
+    *store = window, *item = a + 1, *location = b + 1;
+    return **store && **item && **location;
+}
