@@ -1,6 +1,7 @@
 /* The stock publisher's pure logic: levels and versions, sellable stock, and
  * which offset may be committed while windows are open or being sent. */
 #include "levels.h"
+#include "plan.h"
 #include "testlib.h"
 #include "tracker.h"
 #include "wb/strmap.h"
@@ -134,6 +135,74 @@ TEST(strmap_insert_delete_reinsert) {
     wb_strmap_clear(&m, NULL);
 }
 
+static sp_value *values_named(int count, const char *(*name)(int, char *)) {
+    sp_value *v = calloc((size_t)count, sizeof *v);
+    char buf[64];
+    for (int i = 0; i < count; i++) v[i].item = strdup(name(i, buf));
+    return v;
+}
+
+static void free_values(sp_value *v, int count) {
+    for (int i = 0; i < count; i++) free(v[i].item);
+    free(v);
+}
+
+static const char *shopify_item(int i, char *buf) {
+    sprintf(buf, "gid://shopify/InventoryItem/%d", i);
+    return buf;
+}
+
+/* 5 simple products, 150 variations of product 7, 30 of product 9, in a mix. */
+static const char *woo_item(int i, char *buf) {
+    if (i % 37 == 0 && i / 37 < 5) sprintf(buf, "%d", 100 + i);
+    else if (i % 6 == 0) sprintf(buf, "9/%d", 9000 + i);
+    else sprintf(buf, "7/%d", 7000 + i);
+    return buf;
+}
+
+TEST(shopify_300_items_make_2_calls) {
+    sp_value *v = values_named(300, shopify_item);
+    sp_call *calls;
+    int n = sp_plan_calls("shopify", v, 300, &calls);
+    CHECK_INT(n, 2);
+    CHECK_INT(calls[0].count, 250);
+    CHECK_INT(calls[1].first, 250);
+    CHECK_INT(calls[1].count, 50);
+    free(calls);
+    free_values(v, 300);
+    n = sp_plan_calls("shopify", NULL, 0, &calls);
+    CHECK_INT(n, 0);
+    free(calls);
+}
+
+TEST(woocommerce_calls_per_endpoint_up_to_100) {
+    sp_value *v = values_named(185, woo_item);
+    int simple = 0, p7 = 0, p9 = 0;
+    for (int i = 0; i < 185; i++) {
+        if (!strchr(v[i].item, '/')) simple++;
+        else if (v[i].item[0] == '7') p7++;
+        else p9++;
+    }
+    sp_call *calls;
+    int n = sp_plan_calls("woocommerce", v, 185, &calls);
+    /* the fewest calls: one per endpoint per 100 items */
+    CHECK_INT(n, (simple + 99) / 100 + (p7 + 99) / 100 + (p9 + 99) / 100);
+    int covered = 0;
+    for (int c = 0; c < n; c++) {
+        CHECK(calls[c].count >= 1 && calls[c].count <= 100);
+        for (int i = calls[c].first; i < calls[c].first + calls[c].count; i++) {
+            char expected[96];
+            if (!strchr(v[i].item, '/')) snprintf(expected, sizeof expected, "products/batch");
+            else snprintf(expected, sizeof expected, "products/%c/variations/batch", v[i].item[0]);
+            CHECK_STR(calls[c].endpoint, expected);
+        }
+        covered += calls[c].count;
+    }
+    CHECK_INT(covered, 185);
+    free(calls);
+    free_values(v, 185);
+}
+
 int main(void) {
     RUN(newer_versions_apply_older_ones_are_ignored);
     RUN(available_sums_the_mapped_warehouses);
@@ -143,5 +212,7 @@ int main(void) {
     RUN(commit_waits_for_windows_being_sent);
     RUN(commit_never_goes_behind_the_start);
     RUN(strmap_insert_delete_reinsert);
+    RUN(shopify_300_items_make_2_calls);
+    RUN(woocommerce_calls_per_endpoint_up_to_100);
     TEST_EXIT();
 }
