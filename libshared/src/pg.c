@@ -184,6 +184,25 @@ int wb_pg_migrate(wb_pg *pg, const wb_migration *migrations, int count, char *er
     return done;
 }
 
+char *wb_pg_array(const char *const *items, int count) {
+    size_t size = 3;
+    for (int i = 0; i < count; i++) size += 2 * strlen(items[i]) + 3;
+    char *out = malloc(size), *o = out;
+    *o++ = '{';
+    for (int i = 0; i < count; i++) {
+        if (i) *o++ = ',';
+        *o++ = '"';
+        for (const char *c = items[i]; *c; c++) {
+            if (*c == '"' || *c == '\\') *o++ = '\\';
+            *o++ = *c;
+        }
+        *o++ = '"';
+    }
+    *o++ = '}';
+    *o = 0;
+    return out;
+}
+
 int wb_pg_ping(const char *dsn, char *reason, size_t reason_size) {
     char err[256];
     PGconn *conn = open_conn(dsn, 2, err, sizeof err);

@@ -1,20 +1,48 @@
-/* stock-publisher: wms.stock.v1 into coalesced, rate-limited shop inventory calls.
- * main.c wires; the path itself lives in the other files of this folder. */
+/* stock-publisher: wms.stock.v1 into coalesced, rate-limited shop inventory
+ * calls. main.c wires; consume.c, flush.c and commit.c are the three steps of
+ * the loop; see docs/stock-path.md for the design. */
+#include "publisher.h"
 #include "wb/runloop.h"
 #include "wb/service.h"
 
-/* Until its path lands, the service keeps its connections and health
- * endpoints alive and waits for SIGTERM. */
+static sp_config config;
+
+static void read_config(wb_env *env, void *ctx) {
+    (void)ctx;
+    sp_config_read(env, &config);
+}
+
 static int run(wb_service *svc, void *ctx) {
-    (void)svc, (void)ctx;
+    (void)ctx;
+    static publisher p;
+    if (sp_publisher_init(&p, svc, &config) != 0) {
+        sp_publisher_close(&p);
+        return 1;
+    }
     while (!wb_stopping()) {
         wb_heartbeat();
-        wb_sleep_ms(1000);
+        sp_refresh_routes(&p, false);
+        sp_consume(&p);
+        sp_write_touches(&p);
+        int64_t now = wb_monotonic_ms();
+        if (now - p.last_flush_ms >= p.cfg.flush_interval_ms) {
+            p.last_flush_ms = now;
+            sp_flush(&p);
+        }
+        sp_commit(&p);
     }
+    /* Graceful stop: what is due goes out, then the group is left cleanly
+     * (which commits what is done); open windows wait in Redis. */
+    sp_write_touches(&p);
+    sp_flush(&p);
+    p.last_commit_ms = 0;
+    sp_commit(&p);
+    sp_publisher_close(&p);
     return 0;
 }
 
 int main(void) {
-    wb_service_def def = {.name = "stock-publisher", .default_http_port = 8083, .run = run};
+    wb_service_def def = {.name = "stock-publisher", .default_http_port = 8083,
+                          .read_config = read_config, .run = run};
     return wb_service_main(&def);
 }

@@ -19,7 +19,11 @@ typedef struct sp_value {
     int64_t change_from;  /* what the shop holds as far as we know, -1 = unknown */
     int64_t first_offset, opened_ms, touches;
     int32_t partition;
+    int outcome;          /* SP_PENDING until send.c decides */
+    int origin;           /* send.c: index in the caller's array */
 } sp_value;
+
+enum { SP_PENDING, SP_SENT, SP_UNCHANGED, SP_REJECTED, SP_RETRY };
 
 typedef struct sp_call {
     int first, count;    /* a run of the (reordered) values */

@@ -117,11 +117,16 @@ static int load_mappings(sp_routes *r, wb_pg *pg) {
     return 0;
 }
 
-sp_routes *sp_routes_load(wb_pg *pg, char *err, size_t err_size) {
+sp_routes *sp_routes_empty(void) {
     sp_routes *r = calloc(1, sizeof *r);
     wb_strmap_init(&r->stores);
     wb_strmap_init(&r->articles);
     wb_strmap_init(&r->items);
+    return r;
+}
+
+sp_routes *sp_routes_load(wb_pg *pg, char *err, size_t err_size) {
+    sp_routes *r = sp_routes_empty();
     if (load_stores(r, pg) || load_locations(r, pg) || load_mappings(r, pg)) {
         snprintf(err, err_size, "loading stock routes: %s", wb_pg_error(pg));
         sp_routes_free(r);

@@ -39,6 +39,8 @@ typedef struct sp_routes {
 
 /* Loads every enabled store with stock sync on. NULL on a database error. */
 sp_routes *sp_routes_load(wb_pg *pg, char *err, size_t err_size);
+/* Routes to nowhere (until the first load succeeds). */
+sp_routes *sp_routes_empty(void);
 void sp_routes_free(sp_routes *r);
 
 typedef void (*sp_route_fn)(void *ctx, const sp_store *store, const char *item,

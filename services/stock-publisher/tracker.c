@@ -26,16 +26,20 @@ void sp_tracker_touch(sp_tracker *t, const char *window, int64_t offset) {
     if (created || offset < e->num) e->num = offset;
 }
 
+void sp_tracker_hold(sp_tracker *t, int64_t first_offset) {
+    if (t->claim_count == t->claim_cap) {
+        t->claim_cap = t->claim_cap ? t->claim_cap * 2 : 64;
+        t->claims = realloc(t->claims, sizeof *t->claims * (size_t)t->claim_cap);
+    }
+    t->claims[t->claim_count++] = first_offset;
+}
+
 int64_t sp_tracker_claim(sp_tracker *t, const char *window) {
     wb_strmap_entry *e = wb_strmap_get(&t->open, window);
     if (!e) return -1;
     int64_t first = e->num;
     wb_strmap_del(&t->open, window);
-    if (t->claim_count == t->claim_cap) {
-        t->claim_cap = t->claim_cap ? t->claim_cap * 2 : 64;
-        t->claims = realloc(t->claims, sizeof *t->claims * (size_t)t->claim_cap);
-    }
-    t->claims[t->claim_count++] = first;
+    sp_tracker_hold(t, first);
     return first;
 }
 

@@ -26,6 +26,9 @@ void sp_tracker_touch(sp_tracker *t, const char *window, int64_t offset);
  * event opens a new window. Returns that first offset, or -1 if the window
  * was not open here. */
 int64_t sp_tracker_claim(sp_tracker *t, const char *window);
+/* Holds an offset as claimed (a window that was open in Redis but not in
+ * this tracker, e.g. opened by the previous owner). */
+void sp_tracker_hold(sp_tracker *t, int64_t first_offset);
 /* The shop accepted a claimed window. */
 void sp_tracker_release(sp_tracker *t, int64_t first_offset);
 /* Sending failed: the window is open again from its first offset. */

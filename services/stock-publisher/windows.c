@@ -93,7 +93,7 @@ int sp_windows_touch(wb_redis *r, int32_t partition, const char *token, int64_t 
     for (int i = 0; i < count; i++) {
         snprintf(nums[i][0], 24, "%lld", (long long)touches[i].window_ms);
         snprintf(nums[i][1], 24, "%lld", (long long)touches[i].first_offset);
-        snprintf(nums[i][2], 24, "%lld", (long long)(touches[i].touches > 0 ? touches[i].touches : 1));
+        snprintf(nums[i][2], 24, "%lld", (long long)touches[i].touches);
         argv[5 + 4 * i] = touches[i].window;
         argv[6 + 4 * i] = nums[i][0];
         argv[7 + 4 * i] = nums[i][1];

@@ -25,7 +25,7 @@ typedef struct sp_touch {
     const char *window;
     int64_t window_ms;    /* the store's window length; 0 = due at once */
     int64_t first_offset; /* smallest offset of the events behind this touch */
-    int64_t touches;      /* how many events it stands for (coalescing metrics) */
+    int64_t touches;      /* how many events it stands for (coalescing metrics); 0 for a resync */
 } sp_touch;
 
 typedef struct sp_window {

@@ -147,6 +147,23 @@ TEST(failed_migration_rolls_back_whole) {
     wb_pg_close(pg);
 }
 
+TEST(arrays_travel_as_one_parameter) {
+    wb_pg *pg = connect_or_null();
+    CHECK(pg != NULL);
+    const char *items[] = {"plain", "with \"quote\"", "back\\slash", "comma,brace}", ""};
+    char *array = wb_pg_array(items, 5);
+    const char *params[] = {array};
+    PGresult *res = wb_pg_query(pg, "SELECT x FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n", 1, params);
+    free(array);
+    CHECK(res && PQntuples(res) == 5);
+    for (int i = 0; i < 5; i++) CHECK_STR(PQgetvalue(res, i, 0), items[i]);
+    PQclear(res);
+    char *empty = wb_pg_array(NULL, 0);
+    CHECK_STR(empty, "{}");
+    free(empty);
+    wb_pg_close(pg);
+}
+
 TEST(ping_live_and_dead) {
     char reason[256] = "";
     CHECK(wb_pg_ping(dsn, reason, sizeof reason) == 0);
@@ -166,6 +183,7 @@ int main(void) {
     RUN(migrations_apply_once);
     RUN(parallel_replicas_do_not_race);
     RUN(failed_migration_rolls_back_whole);
+    RUN(arrays_travel_as_one_parameter);
     RUN(ping_live_and_dead);
     TEST_EXIT();
 }

@@ -38,6 +38,10 @@ void wb_pg_close(wb_pg *pg);
 int wb_pg_migrate(wb_pg *pg, const wb_migration *migrations, int count, char *err,
                   size_t err_size);
 
+/* A PostgreSQL array literal ({"a","b\"c"}) of the strings, malloc'd, to
+ * pass a list as one parameter ($1::text[]). */
+char *wb_pg_array(const char *const *items, int count);
+
 /* Live check with its own short connection (thread-safe). */
 int wb_pg_ping(const char *dsn, char *reason, size_t reason_size);
 

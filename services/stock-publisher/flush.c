@@ -1,0 +1,235 @@
+/* Due windows out: claim them from Redis across the owned partitions, group
+ * them by store, compute each value from the newest levels, skip what the shop
+ * already holds, send the rest in the fewest calls, and record what the shop
+ * accepted. A window that could not be sent opens again for a retry. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "publisher.h"
+#include "wb/log.h"
+#include "wb/metrics.h"
+#include "wb/runloop.h"
+#include "windows.h"
+
+typedef struct store_batch {
+    const sp_store *store;
+    sp_value *values;
+    int count, cap;
+} store_batch;
+
+static wb_metric *flushed_total(void) {
+    return wb_counter("wb_stock_windows_flushed_total",
+                      "Windows flushed, by store and outcome (sent, unchanged, rejected, retry, dropped).",
+                      "store,outcome");
+}
+
+static void add_value(wb_strmap *batches, const sp_store *store, const sp_window *w, char *item,
+                      char *location, int32_t partition) {
+    wb_strmap_entry *e = wb_strmap_put(batches, store->id, NULL);
+    if (!e->ptr) {
+        store_batch *b = calloc(1, sizeof *b);
+        b->store = store;
+        e->ptr = b;
+    }
+    store_batch *b = e->ptr;
+    if (b->count == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->values = realloc(b->values, sizeof *b->values * (size_t)b->cap);
+    }
+    b->values[b->count++] = (sp_value){
+        .window = strdup(w->window), .item = strdup(item), .location = strdup(location),
+        .change_from = -1, .first_offset = w->first_offset, .opened_ms = w->opened_ms,
+        .touches = w->touches, .partition = partition, .outcome = SP_PENDING};
+}
+
+/* Claims the due windows of one partition into the per-store batches. */
+static void claim_partition(publisher *p, int32_t id, int64_t now, wb_strmap *batches) {
+    sp_window *wins;
+    int n = sp_windows_claim(p->svc->redis, id, p->token, now, p->cfg.claim_limit, &wins);
+    if (n <= 0) {
+        sp_windows_free(wins, 0);
+        return;
+    }
+    sp_tracker *t = &p->parts[id].tracker;
+    for (int i = 0; i < n; i++) {
+        if (sp_tracker_claim(t, wins[i].window) < 0) sp_tracker_hold(t, wins[i].first_offset);
+        char *copy = strdup(wins[i].window), *store_id, *item, *location;
+        const sp_store *store = NULL;
+        if (sp_window_split(copy, &store_id, &item, &location))
+            store = sp_routes_store(p->routes, store_id);
+        if (store) {
+            add_value(batches, store, &wins[i], item, location, id);
+        } else {
+            /* The store was disabled or removed since: nothing to send. */
+            sp_tracker_release(t, wins[i].first_offset);
+            wb_counter_inc(flushed_total(), "", "dropped");
+        }
+        free(copy);
+    }
+    sp_windows_free(wins, n);
+}
+
+/* In-flight order quantities per sku for one store: orders in the shop that
+ * the WMS has not accepted yet. */
+static wb_strmap in_flight(publisher *p, const store_batch *b) {
+    wb_strmap out;
+    wb_strmap_init(&out);
+    const char **skus = malloc(sizeof(char *) * (size_t)b->count);
+    int n = 0;
+    for (int i = 0; i < b->count; i++) {
+        const char *sku = sp_routes_sku(p->routes, b->store->id, b->values[i].item);
+        if (sku) skus[n++] = sku;
+    }
+    char *array = wb_pg_array(skus, n);
+    const char *params[] = {b->store->id, array};
+    PGresult *res = wb_pg_query(p->svc->pg,
+        "SELECT q.key, sum(q.value::bigint) FROM ingested_orders o "
+        "CROSS JOIN LATERAL jsonb_each_text(o.open_quantities) q "
+        "WHERE o.store_id = $1 AND o.state = 'sent' AND q.key = ANY($2::text[]) GROUP BY q.key",
+        2, params);
+    for (int i = 0; res && i < PQntuples(res); i++)
+        wb_strmap_put(&out, PQgetvalue(res, i, 0), NULL)->num = atoll(PQgetvalue(res, i, 1));
+    if (!res) wb_warn(b->store->id, "in-flight orders not read: %s", wb_pg_error(p->svc->pg));
+    PQclear(res);
+    free(array);
+    free(skus);
+    return out;
+}
+
+/* What the shop holds as far as the bridge knows: the last value it accepted. */
+static wb_strmap last_sent(publisher *p, const store_batch *b) {
+    wb_strmap out;
+    wb_strmap_init(&out);
+    const char **items = malloc(sizeof(char *) * (size_t)b->count);
+    for (int i = 0; i < b->count; i++) items[i] = b->values[i].item;
+    char *array = wb_pg_array(items, b->count);
+    const char *params[] = {b->store->id, array};
+    PGresult *res = wb_pg_query(p->svc->pg,
+        "SELECT inventory_item_id || '|' || shop_location_id, quantity FROM stock_sent "
+        "WHERE store_id = $1 AND inventory_item_id = ANY($2::text[])", 2, params);
+    for (int i = 0; res && i < PQntuples(res); i++)
+        wb_strmap_put(&out, PQgetvalue(res, i, 0), NULL)->num = atoll(PQgetvalue(res, i, 1));
+    PQclear(res);
+    free(array);
+    free(items);
+    return out;
+}
+
+static void compute_values(publisher *p, store_batch *b) {
+    wb_strmap flight = in_flight(p, b), sent = last_sent(p, b);
+    const sp_store *s = b->store;
+    for (int i = 0; i < b->count; i++) {
+        sp_value *v = &b->values[i];
+        const char *sku = sp_routes_sku(p->routes, s->id, v->item);
+        const sp_location *loc = sp_routes_location(s, v->location);
+        if (!sku || !loc) {
+            v->outcome = SP_REJECTED; /* mapping gone since the window opened */
+            continue;
+        }
+        char article[600], key[1024];
+        snprintf(article, sizeof article, "%s/%s", s->goods_owner, sku);
+        int64_t available = sp_levels_available(p->levels, article, (const char *const *)loc->warehouses,
+                                                loc->warehouse_count);
+        wb_strmap_entry *f = wb_strmap_get(&flight, sku);
+        v->quantity = sp_sellable(available, s->safety_stock, f ? f->num : 0);
+        snprintf(key, sizeof key, "%s|%s", v->item, v->location);
+        wb_strmap_entry *last = wb_strmap_get(&sent, key);
+        v->change_from = last ? last->num : -1;
+        if (v->change_from == v->quantity) v->outcome = SP_UNCHANGED;
+    }
+    wb_strmap_clear(&flight, NULL);
+    wb_strmap_clear(&sent, NULL);
+}
+
+/* Records the accepted values (stock_sent), one statement per store. */
+static void record_sent(publisher *p, const store_batch *b) {
+    const char **locs = malloc(sizeof(char *) * (size_t)b->count), **items = malloc(sizeof(char *) * (size_t)b->count),
+               **qtys = malloc(sizeof(char *) * (size_t)b->count), **wins = malloc(sizeof(char *) * (size_t)b->count);
+    char (*nums)[24] = malloc(24 * (size_t)b->count);
+    int n = 0;
+    for (int i = 0; i < b->count; i++) {
+        if (b->values[i].outcome != SP_SENT) continue;
+        snprintf(nums[n], 24, "%lld", (long long)b->values[i].quantity);
+        locs[n] = b->values[i].location, items[n] = b->values[i].item, qtys[n] = nums[n];
+        wins[n] = b->values[i].window;
+        n++;
+    }
+    if (n) {
+        char *a1 = wb_pg_array(locs, n), *a2 = wb_pg_array(items, n), *a3 = wb_pg_array(qtys, n),
+             *a4 = wb_pg_array(wins, n);
+        const char *params[] = {b->store->id, a1, a2, a3, a4};
+        if (wb_pg_exec(p->svc->pg,
+                "INSERT INTO stock_sent (store_id, shop_location_id, inventory_item_id, quantity, window_id) "
+                "SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[]) "
+                "ON CONFLICT (store_id, shop_location_id, inventory_item_id) DO UPDATE SET "
+                "quantity = EXCLUDED.quantity, window_id = EXCLUDED.window_id, sent_at = now()",
+                5, params) != 0)
+            wb_error(b->store->id, "recording sent stock failed: %s", wb_pg_error(p->svc->pg));
+        free(a1), free(a2), free(a3), free(a4);
+    }
+    free(locs), free(items), free(qtys), free(wins), free(nums);
+}
+
+static wb_metric *window_age(void) {
+    static const double buckets[] = {0.5, 1, 2, 5, 10, 20, 30, 45, 60, 120, 300, 900};
+    return wb_histogram("wb_stock_window_seconds",
+                        "From a window's first event to the shop's acceptance of its value.",
+                        "store", buckets, sizeof buckets / sizeof buckets[0]);
+}
+
+/* Releases, retries or records each value by its outcome. */
+static void settle(publisher *p, store_batch *b) {
+    static const char *names[] = {"pending", "sent", "unchanged", "rejected", "retry"};
+    int64_t now = wb_wall_ms();
+    for (int i = 0; i < b->count; i++) {
+        sp_value *v = &b->values[i];
+        sp_partition *part = &p->parts[v->partition];
+        if (v->outcome == SP_PENDING) v->outcome = SP_RETRY;
+        wb_counter_inc(flushed_total(), b->store->id, names[v->outcome]);
+        wb_counter_add(wb_counter("wb_stock_events_coalesced_total",
+                                  "Events behind the flushed windows (divide by windows flushed: the coalescing ratio).",
+                                  "store"), (double)v->touches, b->store->id);
+        if (v->outcome == SP_SENT)
+            wb_histogram_observe(window_age(), (double)(now - v->opened_ms) / 1000.0, b->store->id);
+        if (v->outcome != SP_RETRY || !part->owned) {
+            sp_tracker_release(&part->tracker, v->first_offset);
+            continue;
+        }
+        /* Open again, due after the retry delay. Should Redis be away, the
+         * tracker still holds it open and the periodic resync (commit.c)
+         * writes it back. */
+        sp_touch t = {v->window, p->cfg.retry_ms, v->first_offset, v->touches};
+        sp_windows_touch(p->svc->redis, v->partition, p->token, now, &t, 1);
+        sp_tracker_requeue(&part->tracker, v->window, v->first_offset);
+    }
+}
+
+static void free_batch(void *arg) {
+    store_batch *b = arg;
+    for (int i = 0; i < b->count; i++) {
+        free(b->values[i].window);
+        free(b->values[i].item);
+        free(b->values[i].location);
+    }
+    free(b->values);
+    free(b);
+}
+
+void sp_flush(publisher *p) {
+    wb_strmap batches;
+    wb_strmap_init(&batches);
+    int64_t now = wb_wall_ms();
+    for (int32_t i = 0; i < SP_MAX_PARTITIONS; i++)
+        if (p->parts[i].owned) claim_partition(p, i, now, &batches);
+    for (size_t i = 0; i < batches.cap; i++) {
+        if (!wb_strmap_live(&batches.slots[i])) continue;
+        store_batch *b = batches.slots[i].ptr;
+        compute_values(p, b);
+        sp_send_store(p, b->store, b->values, b->count);
+        record_sent(p, b);
+        settle(p, b);
+    }
+    wb_strmap_clear(&batches, free_batch);
+}

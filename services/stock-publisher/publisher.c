@@ -1,0 +1,61 @@
+/* The publisher's configuration, set-up and tear-down. */
+#include "publisher.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/rand.h>
+
+#include "wb/log.h"
+#include "wb/runloop.h"
+
+void sp_config_read(wb_env *env, sp_config *cfg) {
+    cfg->routes_refresh_ms = wb_env_int(env, "WB_STOCK_ROUTES_REFRESH_MS", 30000, 100, 3600000);
+    cfg->flush_interval_ms = wb_env_int(env, "WB_STOCK_FLUSH_INTERVAL_MS", 200, 10, 60000);
+    cfg->commit_interval_ms = wb_env_int(env, "WB_STOCK_COMMIT_INTERVAL_MS", 1000, 10, 60000);
+    cfg->retry_ms = wb_env_int(env, "WB_STOCK_RETRY_MS", 5000, 0, 3600000);
+    cfg->claim_limit = (int)wb_env_int(env, "WB_STOCK_CLAIM_LIMIT", 5000, 1, 1000000);
+    cfg->batch_messages = (int)wb_env_int(env, "WB_STOCK_BATCH_MESSAGES", 5000, 1, 1000000);
+}
+
+/* A token no other replica (or earlier life of this one) can hold. */
+static void make_token(char *out, size_t size) {
+    char host[64] = "host";
+    gethostname(host, sizeof host - 1);
+    unsigned char rnd[8];
+    RAND_bytes(rnd, sizeof rnd);
+    snprintf(out, size, "%s/%d/%02x%02x%02x%02x%02x%02x%02x%02x", host, (int)getpid(), rnd[0], rnd[1],
+             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+}
+
+int sp_publisher_init(publisher *p, wb_service *svc, const sp_config *cfg) {
+    memset(p, 0, sizeof *p);
+    p->svc = svc;
+    p->cfg = *cfg;
+    p->levels = sp_levels_new();
+    wb_strmap_init(&p->clients);
+    make_token(p->token, sizeof p->token);
+    sp_refresh_routes(p, true);
+    const char *group = getenv("WB_STOCK_GROUP");
+    const char *topics[] = {WB_TOPIC_STOCK};
+    wb_rebalance_hooks hooks = {sp_on_assign, sp_on_revoke, p};
+    char err[512];
+    p->consumer = wb_consumer_new(svc->cfg.kafka_brokers, group && *group ? group : "wmsbridge-stock-publisher",
+                                  topics, 1, &hooks, err, sizeof err);
+    if (!p->consumer) {
+        wb_error(NULL, "kafka consumer: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void sp_publisher_close(publisher *p) {
+    /* Leaving the group runs sp_on_revoke: touches, levels, offsets. */
+    if (p->consumer) wb_consumer_close(p->consumer);
+    p->consumer = NULL;
+    sp_clients_clear(p);
+    wb_strmap_clear(&p->clients, NULL);
+    sp_routes_free(p->routes);
+    sp_levels_free(p->levels);
+}

@@ -1,0 +1,73 @@
+/* The stock publisher's state and its three steps, run in turn by one loop
+ * (main.c): consume events into windows, flush due windows to the shops,
+ * commit what is done. One thread: librdkafka runs the rebalance hooks on it
+ * too, so nothing here needs a lock. */
+#ifndef SP_PUBLISHER_H
+#define SP_PUBLISHER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "levels.h"
+#include "routes.h"
+#include "tracker.h"
+#include "wb/kafka.h"
+#include "wb/service.h"
+#include "wb/strmap.h"
+
+#define SP_MAX_PARTITIONS 1024
+
+typedef struct sp_partition {
+    bool owned;
+    sp_tracker tracker;
+    int64_t committed;  /* the last committed offset (the next to read) */
+    wb_strmap pending;  /* window -> touch not yet in Redis (num: first offset, ptr: sp_pending) */
+} sp_partition;
+
+typedef struct sp_config {
+    int64_t routes_refresh_ms; /* WB_STOCK_ROUTES_REFRESH_MS, default 30000 */
+    int64_t flush_interval_ms; /* WB_STOCK_FLUSH_INTERVAL_MS, default 200 */
+    int64_t commit_interval_ms;/* WB_STOCK_COMMIT_INTERVAL_MS, default 1000 */
+    int64_t retry_ms;          /* WB_STOCK_RETRY_MS: a failed window retries after this, default 5000 */
+    int claim_limit;           /* WB_STOCK_CLAIM_LIMIT: windows per partition per flush, default 5000 */
+    int batch_messages;        /* WB_STOCK_BATCH_MESSAGES: events per consume step, default 5000 */
+} sp_config;
+
+typedef struct publisher {
+    wb_service *svc;
+    sp_config cfg;
+    wb_consumer *consumer;
+    sp_levels *levels;
+    sp_routes *routes;
+    int64_t routes_loaded_ms, last_flush_ms, last_commit_ms;
+    char token[96];
+    sp_partition parts[SP_MAX_PARTITIONS];
+    wb_strmap clients; /* store id -> sp_client* (send.c) */
+} publisher;
+
+void sp_config_read(wb_env *env, sp_config *cfg);
+
+int sp_publisher_init(publisher *p, wb_service *svc, const sp_config *cfg);
+void sp_publisher_close(publisher *p);
+
+/* consume.c: poll a batch of events, apply them, touch their windows. */
+int sp_consume(publisher *p);
+/* Writes pending touches to Redis. */
+void sp_write_touches(publisher *p);
+/* flush.c: claim due windows, compute, send, record. */
+void sp_flush(publisher *p);
+/* commit.c: checkpoint levels, commit offsets, watch for a Redis that lost its data. */
+void sp_commit(publisher *p);
+void sp_on_assign(void *ctx, const rd_kafka_topic_partition_list_t *parts);
+void sp_on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts);
+/* Reloads the routing snapshot when it is due (or now when force). */
+void sp_refresh_routes(publisher *p, bool force);
+
+/* send.c: sends one store's values in the fewest calls, setting each value's
+ * outcome: SP_SENT (the shop accepted it), SP_REJECTED (the shop refused it
+ * for good: logged and counted, reconciliation will see the drift) or
+ * SP_RETRY (no answer, throttled past the deadline: the window reopens). */
+struct sp_value;
+void sp_send_store(publisher *p, const sp_store *store, struct sp_value *values, int count);
+void sp_clients_clear(publisher *p);
+
+#endif

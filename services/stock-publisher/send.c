@@ -1,0 +1,277 @@
+/* Stock values to the shops. One client per store, made on first use from
+ * the store's sealed credentials. Shopify: inventorySetQuantities with
+ * changeFromQuantity and an idempotency key derived from the call's windows,
+ * so a retry never applies twice; a stale compare reads the shop's value and
+ * sends again. WooCommerce: products/batch and variations/batch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "plan.h"
+#include "publisher.h"
+#include "wb/crypto.h"
+#include "wb/log.h"
+#include "wb/metrics.h"
+#include "wb/shopclient.h"
+#include "wb/store.h"
+
+typedef struct sp_client {
+    wb_shopify *shopify;
+    wb_woo *woo;
+} sp_client;
+
+static void free_client(void *arg) {
+    sp_client *c = arg;
+    if (!c) return;
+    wb_shopify_free(c->shopify);
+    wb_woo_free(c->woo);
+    free(c);
+}
+
+void sp_clients_clear(publisher *p) {
+    wb_strmap_clear(&p->clients, free_client);
+    wb_strmap_init(&p->clients);
+}
+
+static const char *json_str(const cJSON *o, const char *name) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static sp_client *client_for(publisher *p, const sp_store *store) {
+    wb_strmap_entry *e = wb_strmap_get(&p->clients, store->id);
+    if (e) return e->ptr;
+    if (!p->svc->has_master_key) {
+        wb_error(store->id, "WB_MASTER_KEY is not set: cannot unseal the store's credentials");
+        return NULL;
+    }
+    wb_store s;
+    char err[512];
+    if (wb_store_load(p->svc->pg, p->svc->master_key, store->id, &s, err, sizeof err) != 0) {
+        wb_error(store->id, "cannot load the store: %s", err);
+        return NULL;
+    }
+    cJSON *creds = cJSON_Parse(s.credentials);
+    sp_client *c = calloc(1, sizeof *c);
+    if (strcmp(s.platform, "shopify") == 0)
+        c->shopify = wb_shopify_new(s.id, s.base_url, json_str(creds, "access_token"), NULL);
+    else
+        c->woo = wb_woo_new(s.id, s.base_url, json_str(creds, "consumer_key"),
+                            json_str(creds, "consumer_secret"), NULL);
+    cJSON_Delete(creds);
+    wb_store_free(&s);
+    wb_strmap_put(&p->clients, store->id, NULL)->ptr = c;
+    return c;
+}
+
+/* ---------------------------------------------------------------- Shopify */
+
+static const char set_document[] =
+    "mutation SetStock($input: InventorySetQuantitiesInput!, $key: String!) {\n"
+    "  inventorySetQuantities(input: $input) @idempotent(key: $key) {\n"
+    "    inventoryAdjustmentGroup { id }\n"
+    "    userErrors { field message code }\n"
+    "  }\n"
+    "}\n";
+
+static const char levels_document[] =
+    "query StockLevels($ids: [ID!]!) {\n"
+    "  nodes(ids: $ids) {\n"
+    "    ... on InventoryItem {\n"
+    "      id\n"
+    "      inventoryLevels(first: 50) {\n"
+    "        nodes { location { id } quantities(names: [\"available\"]) { name quantity } }\n"
+    "      }\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+/* The key names exactly what the call sets, so a retry of the same call
+ * reuses it and a different call (other values, other compare) never does. */
+static void idempotency_key(const sp_store *s, const sp_value *v, int count, char out[65]) {
+    size_t size = 64;
+    for (int i = 0; i < count; i++) size += strlen(v[i].window) + 64;
+    char *text = malloc(size), *o = text;
+    o += sprintf(o, "%s", s->id);
+    for (int i = 0; i < count; i++)
+        o += sprintf(o, "\n%s %lld %lld %lld", v[i].window, (long long)v[i].opened_ms,
+                     (long long)v[i].quantity, (long long)v[i].change_from);
+    wb_sha256_hex(text, (size_t)(o - text), out);
+    free(text);
+}
+
+static cJSON *set_variables(const sp_store *s, const sp_value *v, int count) {
+    char key[65];
+    idempotency_key(s, v, count, key);
+    cJSON *vars = cJSON_CreateObject(), *input = cJSON_AddObjectToObject(vars, "input");
+    cJSON_AddStringToObject(input, "name", "available");
+    cJSON_AddStringToObject(input, "reason", "correction");
+    char uri[128];
+    snprintf(uri, sizeof uri, "wmsbridge://stock/%.16s", key);
+    cJSON_AddStringToObject(input, "referenceDocumentUri", uri);
+    cJSON *qs = cJSON_AddArrayToObject(input, "quantities");
+    for (int i = 0; i < count; i++) {
+        cJSON *q = cJSON_CreateObject();
+        cJSON_AddStringToObject(q, "inventoryItemId", v[i].item);
+        cJSON_AddStringToObject(q, "locationId", v[i].location);
+        cJSON_AddNumberToObject(q, "quantity", (double)v[i].quantity);
+        if (v[i].change_from >= 0) cJSON_AddNumberToObject(q, "changeFromQuantity", (double)v[i].change_from);
+        else cJSON_AddNullToObject(q, "changeFromQuantity");
+        cJSON_AddItemToArray(qs, q);
+    }
+    cJSON_AddStringToObject(vars, "key", key);
+    return vars;
+}
+
+/* The userErrors of the mutation, or NULL when the answer has no payload. */
+static const cJSON *user_errors(const cJSON *response, const char **top_error) {
+    const cJSON *errors = cJSON_GetObjectItemCaseSensitive(response, "errors");
+    if (cJSON_IsArray(errors) && cJSON_GetArraySize(errors) > 0) {
+        *top_error = json_str(cJSON_GetArrayItem(errors, 0), "message");
+        return NULL;
+    }
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(response, "data");
+    const cJSON *payload = cJSON_GetObjectItemCaseSensitive(data, "inventorySetQuantities");
+    *top_error = payload ? NULL : "no inventorySetQuantities in the answer";
+    return payload ? cJSON_GetObjectItemCaseSensitive(payload, "userErrors") : NULL;
+}
+
+static bool has_code(const cJSON *errors, const char *code) {
+    const cJSON *e;
+    cJSON_ArrayForEach(e, errors) if (strcmp(json_str(e, "code"), code) == 0) return true;
+    return false;
+}
+
+/* Reads the shop's available quantities of the call's items: the compare
+ * value after someone else changed the shop. */
+static bool read_shop_values(wb_shopify *c, sp_value *v, int count) {
+    cJSON *vars = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(vars, "ids");
+    for (int i = 0; i < count; i++) cJSON_AddItemToArray(ids, cJSON_CreateString(v[i].item));
+    cJSON *resp = NULL;
+    char err[256];
+    int rc = wb_shopify_graphql(c, levels_document, vars, 0, &resp, err, sizeof err);
+    cJSON_Delete(vars);
+    if (rc != 0) return false;
+    const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp, "data"), "nodes"), *node;
+    cJSON_ArrayForEach(node, nodes) {
+        const cJSON *levels = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(node, "inventoryLevels"), "nodes"), *lvl;
+        cJSON_ArrayForEach(lvl, levels) {
+            const char *loc = json_str(cJSON_GetObjectItemCaseSensitive(lvl, "location"), "id");
+            const cJSON *qty = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(lvl, "quantities"), 0);
+            const cJSON *q = cJSON_GetObjectItemCaseSensitive(qty, "quantity");
+            for (int i = 0; i < count && cJSON_IsNumber(q); i++)
+                if (strcmp(v[i].item, json_str(node, "id")) == 0 && strcmp(v[i].location, loc) == 0)
+                    v[i].change_from = (int64_t)q->valuedouble;
+        }
+    }
+    cJSON_Delete(resp);
+    return true;
+}
+
+static void mark(sp_value *v, int count, int outcome) {
+    for (int i = 0; i < count; i++) v[i].outcome = outcome;
+}
+
+static void shopify_call(const sp_store *s, wb_shopify *c, sp_value *v, int count) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+        cJSON *vars = set_variables(s, v, count), *resp = NULL;
+        char err[256];
+        int rc = wb_shopify_graphql(c, set_document, vars, 10, &resp, err, sizeof err);
+        cJSON_Delete(vars);
+        if (rc != 0) {
+            wb_warn(s->id, "inventorySetQuantities failed, will retry: %s", err);
+            mark(v, count, SP_RETRY);
+            return;
+        }
+        const char *top = NULL;
+        const cJSON *errors = user_errors(resp, &top);
+        if (top) {
+            wb_error(s->id, "inventorySetQuantities refused: %s", top);
+            mark(v, count, SP_RETRY);
+        } else if (cJSON_GetArraySize(errors) == 0) {
+            mark(v, count, SP_SENT);
+        } else if (has_code(errors, "CHANGE_FROM_QUANTITY_STALE") && attempt == 0) {
+            /* Someone else changed the shop since our last value: nothing was
+             * applied. Read what it holds now and set ours over it. */
+            wb_counter_inc(wb_counter("wb_stock_compare_mismatches_total",
+                                      "inventorySetQuantities answered CHANGE_FROM_QUANTITY_STALE.", "store"), s->id);
+            cJSON_Delete(resp);
+            if (!read_shop_values(c, v, count)) {
+                mark(v, count, SP_RETRY);
+                return;
+            }
+            continue;
+        } else {
+            wb_error(s->id, "inventorySetQuantities userErrors: %s",
+                     json_str(cJSON_GetArrayItem(errors, 0), "message"));
+            mark(v, count, SP_REJECTED);
+        }
+        cJSON_Delete(resp);
+        return;
+    }
+    mark(v, count, SP_RETRY);
+}
+
+/* ---------------------------------------------------------------- WooCommerce */
+
+static void woo_call(const sp_store *s, wb_woo *c, const char *endpoint, sp_value *v, int count) {
+    cJSON *body = cJSON_CreateObject(), *update = cJSON_AddArrayToObject(body, "update");
+    for (int i = 0; i < count; i++) {
+        const char *slash = strchr(v[i].item, '/');
+        cJSON *u = cJSON_CreateObject();
+        cJSON_AddNumberToObject(u, "id", atof(slash ? slash + 1 : v[i].item));
+        cJSON_AddBoolToObject(u, "manage_stock", 1);
+        cJSON_AddNumberToObject(u, "stock_quantity", (double)v[i].quantity);
+        cJSON_AddItemToArray(update, u);
+    }
+    wb_shop_response r = {0};
+    wb_woo_request(c, "POST", endpoint, NULL, body, &r);
+    cJSON_Delete(body);
+    if (r.status < 200 || r.status >= 300) {
+        wb_warn(s->id, "%s answered %ld%s%s", endpoint, r.status, r.error[0] ? ": " : "", r.error);
+        /* A 4xx other than 429 will not get better by retrying the same call. */
+        mark(v, count, r.status >= 400 && r.status < 500 && r.status != 429 ? SP_REJECTED : SP_RETRY);
+        wb_shop_response_free(&r);
+        return;
+    }
+    cJSON *doc = cJSON_Parse(r.body), *item;
+    mark(v, count, SP_SENT);
+    int i = 0;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "update")) {
+        if (i < count && cJSON_GetObjectItemCaseSensitive(item, "error")) {
+            wb_error(s->id, "%s refused item %s: %s", endpoint, v[i].item,
+                     json_str(cJSON_GetObjectItemCaseSensitive(item, "error"), "message"));
+            v[i].outcome = SP_REJECTED;
+        }
+        i++;
+    }
+    cJSON_Delete(doc);
+    wb_shop_response_free(&r);
+}
+
+void sp_send_store(publisher *p, const sp_store *store, sp_value *values, int count) {
+    sp_value *todo = malloc(sizeof *todo * (size_t)(count ? count : 1));
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+        if (values[i].outcome != SP_PENDING) continue;
+        todo[n] = values[i];
+        todo[n++].origin = i;
+    }
+    sp_client *c = n ? client_for(p, store) : NULL;
+    if (n && !c) mark(todo, n, SP_RETRY);
+    sp_call *calls = NULL;
+    int ncalls = c ? sp_plan_calls(store->platform, todo, n, &calls) : 0;
+    for (int k = 0; k < ncalls; k++) {
+        if (c->shopify) shopify_call(store, c->shopify, todo + calls[k].first, calls[k].count);
+        else woo_call(store, c->woo, calls[k].endpoint, todo + calls[k].first, calls[k].count);
+    }
+    free(calls);
+    /* Planning reorders; origin leads each outcome back. */
+    for (int k = 0; k < n; k++) {
+        values[todo[k].origin].outcome = todo[k].outcome;
+        values[todo[k].origin].change_from = todo[k].change_from;
+    }
+    free(todo);
+}
