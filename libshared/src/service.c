@@ -62,9 +62,10 @@ static wb_redis *connect_redis(const char *url) {
     return NULL;
 }
 
-static int start_http(wb_service *svc) {
+static int start_http(wb_service *svc, wb_routes_fn add_routes, void *ctx) {
     char err[256];
     svc->http = wb_http_new(svc->cfg.http_bind, svc->cfg.http_port, (size_t)svc->cfg.http_max_body);
+    if (add_routes) add_routes(svc, svc->http, ctx);
     wb_http_add_ready_check(svc->http, "kafka", kafka_ready, svc);
     wb_http_add_ready_check(svc->http, "postgresql", pg_ready, svc);
     wb_http_add_ready_check(svc->http, "redis", redis_ready, svc);
@@ -87,7 +88,8 @@ static int migrate(wb_service *svc) {
     return 0;
 }
 
-int wb_service_start(wb_service *svc, const wb_service_config *cfg) {
+int wb_service_start(wb_service *svc, const wb_service_config *cfg, wb_routes_fn add_routes,
+                     void *ctx) {
     char err[512];
     memset(svc, 0, sizeof *svc);
     svc->cfg = *cfg;
@@ -106,7 +108,7 @@ int wb_service_start(wb_service *svc, const wb_service_config *cfg) {
         wb_error(NULL, "kafka producer: %s", err);
         return -1;
     }
-    if (start_http(svc) != 0) return -1;
+    if (start_http(svc, add_routes, ctx) != 0) return -1;
     svc->pg = connect_pg(cfg->pg_dsn);
     if (!svc->pg) return -1;
     if (cfg->pg_migrate && migrate(svc) != 0) return -1;
@@ -137,7 +139,7 @@ int wb_service_main(const wb_service_def *def) {
 
     wb_service svc;
     int status = 1;
-    if (wb_service_start(&svc, &cfg) == 0) status = def->run(&svc, def->ctx);
+    if (wb_service_start(&svc, &cfg, def->add_routes, def->ctx) == 0) status = def->run(&svc, def->ctx);
     else if (wb_stopping()) status = 0; /* asked to stop while still connecting */
     wb_service_stop(&svc);
     return status;

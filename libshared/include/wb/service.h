@@ -22,9 +22,17 @@ typedef struct wb_service {
     unsigned char master_key[32];
 } wb_service;
 
+/* Adds a service's own HTTP routes (webhooks) before the server starts.
+ * Handlers run on the server's threads: they must not share svc->pg or
+ * svc->redis with the main loop (open their own), while svc->producer is
+ * thread-safe. */
+typedef void (*wb_routes_fn)(wb_service *svc, wb_http_server *http, void *ctx);
+
 /* Connects everything, applies migrations (when WB_PG_MIGRATE), starts the
- * HTTP server. On failure logs why and returns -1. */
-int wb_service_start(wb_service *svc, const wb_service_config *cfg);
+ * HTTP server (with the routes add_routes adds; may be NULL). On failure logs
+ * why and returns -1. */
+int wb_service_start(wb_service *svc, const wb_service_config *cfg, wb_routes_fn add_routes,
+                     void *ctx);
 /* Stops the HTTP server, flushes the producer, closes connections. */
 void wb_service_stop(wb_service *svc);
 
@@ -36,6 +44,7 @@ typedef struct wb_service_def {
     const char *name;
     int default_http_port;
     void (*read_config)(wb_env *env, void *ctx); /* optional */
+    wb_routes_fn add_routes;                      /* optional */
     int (*run)(wb_service *svc, void *ctx);
     void *ctx;
 } wb_service_def;
