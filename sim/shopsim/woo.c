@@ -1,0 +1,112 @@
+/* WooCommerce REST routing, pagination and the request cycle. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util.h"
+#include "woo_internal.h"
+
+bool woo_is(const woo_call *c, int i, const char *text) { return i < c->nseg && strcmp(c->seg[i], text) == 0; }
+
+uint64_t woo_seg_id(const woo_call *c, int i) {
+  if (i >= c->nseg) return 0;
+  char *end = NULL;
+  unsigned long long v = strtoull(c->seg[i], &end, 10);
+  return (end && *end == '\0') ? (uint64_t)v : 0;
+}
+
+bool woo_method(const woo_call *c, const char *m) {
+  if (strcmp(m, "PUT") == 0) return strcmp(c->req->method, "PUT") == 0 || strcmp(c->req->method, "PATCH") == 0 ||
+                                    (strcmp(c->req->method, "POST") == 0 && c->nseg && woo_seg_id(c, c->nseg - 1));
+  return strcmp(c->req->method, m) == 0;
+}
+
+bool woo_read_page(woo_call *c, woo_page *pg) {
+  const char *page = req_query(c->req, "page"), *per = req_query(c->req, "per_page");
+  pg->page = page ? atol(page) : 1;
+  pg->per_page = per ? atol(per) : 10;
+  if (pg->page > 1000000) pg->page = 1000000; /* keeps (page - 1) * per_page in range */
+  if (pg->per_page < 1 || pg->per_page > 100) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "code", "rest_invalid_param");
+    cJSON_AddStringToObject(j, "message", "Invalid parameter(s): per_page");
+    cJSON *data = cJSON_AddObjectToObject(j, "data");
+    cJSON_AddNumberToObject(data, "status", 400);
+    cJSON *params = cJSON_AddObjectToObject(data, "params");
+    cJSON_AddStringToObject(params, "per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)");
+    reply_json(c->rep, 400, j);
+    return false;
+  }
+  if (pg->page < 1) pg->page = 1;
+  return true;
+}
+
+void woo_reply_page(woo_call *c, const woo_page *pg, cJSON *all) {
+  long total = cJSON_GetArraySize(all);
+  long pages = (total + pg->per_page - 1) / pg->per_page;
+  cJSON *out = cJSON_CreateArray();
+  long from = (pg->page - 1) * pg->per_page;
+  for (long i = from; i < total && i < from + pg->per_page; i++)
+    cJSON_AddItemToArray(out, cJSON_DetachItemFromArray(all, (int)from));
+  cJSON_Delete(all);
+  char buf[32];
+  snprintf(buf, sizeof buf, "%ld", total);
+  reply_header(c->rep, "X-WP-Total", buf);
+  snprintf(buf, sizeof buf, "%ld", pages);
+  reply_header(c->rep, "X-WP-TotalPages", buf);
+  reply_json(c->rep, 200, out);
+}
+
+bool woo_time_filter(const woo_call *c, const char *param, int64_t value, bool after) {
+  const char *q = req_query(c->req, param);
+  if (!q) return true;
+  int64_t ref = parse_time(q);
+  if (ref < 0) return true;
+  /* WooCommerce stores dates in whole seconds. */
+  int64_t a = value / 1000, b = ref / 1000;
+  return after ? a > b : a < b;
+}
+
+static void split_path(woo_call *c, const char *rest) {
+  snprintf(c->segbuf, sizeof c->segbuf, "%s", rest);
+  char *save = NULL;
+  for (char *tok = strtok_r(c->segbuf, "/", &save); tok && c->nseg < WOO_MAX_SEGMENTS; tok = strtok_r(NULL, "/", &save))
+    c->seg[c->nseg++] = tok;
+}
+
+static void dispatch(woo_call *c, bool tracking) {
+  if (tracking) {
+    woo_tracking(c);
+  } else if (woo_is(c, 0, "products")) {
+    woo_products(c);
+  } else if (woo_is(c, 0, "orders")) {
+    woo_orders(c);
+  } else if (woo_is(c, 0, "webhooks")) {
+    woo_webhooks(c);
+  } else {
+    woo_error(c->rep, 404, "rest_no_route", "No route was found matching the URL and request method.");
+  }
+}
+
+void woo_handle(store_t *s, http_request *req, http_reply *rep) {
+  static const char wc[] = "/wp-json/wc/v3/", st[] = "/wp-json/wc-shipment-tracking/v3/";
+  bool tracking = strncmp(req->path, st, sizeof st - 1) == 0;
+  if (!tracking && strncmp(req->path, wc, sizeof wc - 1) != 0) {
+    woo_error(rep, 404, "rest_no_route", "No route was found matching the URL and request method.");
+    return;
+  }
+  if (!woo_check_auth(s, req, rep)) return;
+  woo_call c = {.s = s, .req = req, .rep = rep};
+  split_path(&c, req->path + (tracking ? sizeof st : sizeof wc) - 1);
+  pthread_mutex_lock(&s->mu);
+  s->counters.calls++;
+  s->counters.rest_calls++;
+  rep->status = 0;
+  if (tracking && !s->shipment_tracking)
+    woo_error(rep, 404, "rest_no_route", "No route was found matching the URL and request method.");
+  else
+    dispatch(&c, tracking);
+  char op[160];
+  snprintf(op, sizeof op, "%s %s", req->method, req->path);
+  store_log_call(s, req->method, req->path, op, rep->status, false, 0);
+  pthread_mutex_unlock(&s->mu);
+}
