@@ -14,6 +14,7 @@
 #include "wb/log.h"
 #include "wb/metrics.h"
 #include "wb/shopclient.h"
+#include "wb/shopify_documents.h"
 #include "wb/store.h"
 
 typedef struct sp_client {
@@ -66,26 +67,6 @@ static sp_client *client_for(publisher *p, const sp_store *store) {
 }
 
 /* ---------------------------------------------------------------- Shopify */
-
-static const char set_document[] =
-    "mutation SetStock($input: InventorySetQuantitiesInput!, $key: String!) {\n"
-    "  inventorySetQuantities(input: $input) @idempotent(key: $key) {\n"
-    "    inventoryAdjustmentGroup { id }\n"
-    "    userErrors { field message code }\n"
-    "  }\n"
-    "}\n";
-
-static const char levels_document[] =
-    "query StockLevels($ids: [ID!]!) {\n"
-    "  nodes(ids: $ids) {\n"
-    "    ... on InventoryItem {\n"
-    "      id\n"
-    "      inventoryLevels(first: 50) {\n"
-    "        nodes { location { id } quantities(names: [\"available\"]) { name quantity } }\n"
-    "      }\n"
-    "    }\n"
-    "  }\n"
-    "}\n";
 
 /* The key names exactly what the call sets, so a retry of the same call
  * reuses it and a different call (other values, other compare) never does. */
@@ -150,7 +131,7 @@ static bool read_shop_values(wb_shopify *c, sp_value *v, int count) {
     for (int i = 0; i < count; i++) cJSON_AddItemToArray(ids, cJSON_CreateString(v[i].item));
     cJSON *resp = NULL;
     char err[256];
-    int rc = wb_shopify_graphql(c, levels_document, vars, 0, &resp, err, sizeof err);
+    int rc = wb_shopify_graphql(c, wb_gql_inventory_levels, vars, 0, &resp, err, sizeof err);
     cJSON_Delete(vars);
     if (rc != 0) return false;
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp, "data"), "nodes"), *node;
@@ -178,7 +159,7 @@ static void shopify_call(const sp_store *s, wb_shopify *c, sp_value *v, int coun
     for (int attempt = 0; attempt < 2; attempt++) {
         cJSON *vars = set_variables(s, v, count), *resp = NULL;
         char err[256];
-        int rc = wb_shopify_graphql(c, set_document, vars, 10, &resp, err, sizeof err);
+        int rc = wb_shopify_graphql(c, wb_gql_inventory_set, vars, 10, &resp, err, sizeof err);
         cJSON_Delete(vars);
         if (rc != 0) {
             wb_warn(s->id, "inventorySetQuantities failed, will retry: %s", err);
