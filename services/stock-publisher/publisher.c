@@ -16,6 +16,7 @@ void sp_config_read(wb_env *env, sp_config *cfg) {
     cfg->commit_interval_ms = wb_env_int(env, "WB_STOCK_COMMIT_INTERVAL_MS", 1000, 10, 60000);
     cfg->retry_ms = wb_env_int(env, "WB_STOCK_RETRY_MS", 5000, 0, 3600000);
     cfg->claim_limit = (int)wb_env_int(env, "WB_STOCK_CLAIM_LIMIT", 5000, 1, 1000000);
+    cfg->batch_slack_ms = wb_env_int(env, "WB_STOCK_BATCH_SLACK_MS", 2000, 0, 600000);
     cfg->batch_messages = (int)wb_env_int(env, "WB_STOCK_BATCH_MESSAGES", 5000, 1, 1000000);
 }
 

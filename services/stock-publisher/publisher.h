@@ -29,6 +29,7 @@ typedef struct sp_config {
     int64_t commit_interval_ms;/* WB_STOCK_COMMIT_INTERVAL_MS, default 1000 */
     int64_t retry_ms;          /* WB_STOCK_RETRY_MS: a failed window retries after this, default 5000 */
     int claim_limit;           /* WB_STOCK_CLAIM_LIMIT: windows per partition per flush, default 5000 */
+    int64_t batch_slack_ms;    /* WB_STOCK_BATCH_SLACK_MS: how early a store's windows may join a due batch, default 2000 (at most half a window) */
     int batch_messages;        /* WB_STOCK_BATCH_MESSAGES: events per consume step, default 5000 */
 } sp_config;
 

@@ -36,16 +36,30 @@ static wb_redis_script touch_script = {
     "return opened\n",
     ""};
 
-/* KEYS win due owner; ARGV token now limit -> {window, value, window, value...} */
+/* KEYS win due owner; ARGV token now limit, then (store, horizon) pairs ->
+ * {window, value, ...}. Claims every window due by now, and the windows of
+ * the listed stores due by that store's horizon: a burst that opened its
+ * windows over a few hundred milliseconds then leaves in one batch. */
 static wb_redis_script claim_script = {
     "if redis.call('GET', KEYS[3]) ~= ARGV[1] then return redis.error_reply('NOTOWNER') end\n"
-    "local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))\n"
+    "local now = tonumber(ARGV[2])\n"
+    "local horizon, latest = {}, now\n"
+    "for i = 4, #ARGV, 2 do\n"
+    "  local h = tonumber(ARGV[i+1])\n"
+    "  horizon[ARGV[i]] = h\n"
+    "  if h > latest then latest = h end\n"
+    "end\n"
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', latest, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))\n"
     "local out = {}\n"
-    "for _, w in ipairs(due) do\n"
-    "  local v = redis.call('HGET', KEYS[1], w)\n"
-    "  redis.call('HDEL', KEYS[1], w)\n"
-    "  redis.call('ZREM', KEYS[2], w)\n"
-    "  if v then out[#out+1] = w; out[#out+1] = v end\n"
+    "for i = 1, #due, 2 do\n"
+    "  local w, score = due[i], tonumber(due[i+1])\n"
+    "  local store = string.match(w, '^([^|]*)|')\n"
+    "  if score <= now or (horizon[store] and score <= horizon[store]) then\n"
+    "    local v = redis.call('HGET', KEYS[1], w)\n"
+    "    redis.call('HDEL', KEYS[1], w)\n"
+    "    redis.call('ZREM', KEYS[2], w)\n"
+    "    if v then out[#out+1] = w; out[#out+1] = v end\n"
+    "  end\n"
     "end\n"
     "return out\n",
     ""};
@@ -131,15 +145,42 @@ static int read_pairs(redisReply *reply, sp_window **out) {
     return n;
 }
 
-int sp_windows_claim(wb_redis *r, int32_t partition, const char *token, int64_t now_ms,
-                     int limit, sp_window **out) {
+int sp_windows_due_stores(wb_redis *r, int32_t partition, int64_t now_ms, wb_strmap *stores) {
+    char win[64], due[64], owner[64];
+    keys(partition, win, due, owner, sizeof win);
+    redisReply *reply = wb_redis_command(r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 10000", due, (long long)now_ms);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) return script_error(reply, "due stores", r);
+    for (size_t i = 0; i < reply->elements; i++) {
+        const char *w = reply->element[i]->str, *bar = strchr(w, '|');
+        if (!bar) continue;
+        char *store = strndup(w, (size_t)(bar - w));
+        wb_strmap_put(stores, store, NULL);
+        free(store);
+    }
+    int n = (int)reply->elements;
+    freeReplyObject(reply);
+    return n;
+}
+
+int sp_windows_claim(wb_redis *r, int32_t partition, const char *token, int64_t now_ms, int limit,
+                     const sp_horizon *horizons, int horizon_count, sp_window **out) {
     char win[64], due[64], owner[64], now[24], lim[16];
     keys(partition, win, due, owner, sizeof win);
     snprintf(now, sizeof now, "%lld", (long long)now_ms);
     snprintf(lim, sizeof lim, "%d", limit);
-    const char *argv[] = {win, due, owner, token, now, lim};
+    int argc = 6 + 2 * horizon_count;
+    const char **argv = malloc(sizeof(char *) * (size_t)argc);
+    char (*nums)[24] = malloc(24 * (size_t)(horizon_count + 1));
+    argv[0] = win, argv[1] = due, argv[2] = owner, argv[3] = token, argv[4] = now, argv[5] = lim;
+    for (int i = 0; i < horizon_count; i++) {
+        snprintf(nums[i], 24, "%lld", (long long)horizons[i].horizon_ms);
+        argv[6 + 2 * i] = horizons[i].store;
+        argv[7 + 2 * i] = nums[i];
+    }
     *out = NULL;
-    redisReply *reply = wb_redis_eval(r, &claim_script, 3, 6, argv);
+    redisReply *reply = wb_redis_eval(r, &claim_script, 3, argc, argv);
+    free(argv);
+    free(nums);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) return script_error(reply, "window claim", r);
     int n = read_pairs(reply, out);
     freeReplyObject(reply);

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "wb/redis.h"
+#include "wb/strmap.h"
 
 #define SP_NOT_OWNER (-2)
 
@@ -45,10 +46,22 @@ sp_owner_state sp_windows_check(wb_redis *r, int32_t partition, const char *toke
  * -1 on a Redis error, SP_NOT_OWNER when the partition is not ours. */
 int sp_windows_touch(wb_redis *r, int32_t partition, const char *token, int64_t now_ms,
                      const sp_touch *touches, int count);
-/* Removes and returns up to limit windows whose deadline is <= now_ms, oldest
- * first. Returns the count, -1 or SP_NOT_OWNER. */
+/* Adds the stores that have a window due by now_ms to stores. Returns how
+ * many due windows were seen, or -1. */
+int sp_windows_due_stores(wb_redis *r, int32_t partition, int64_t now_ms, wb_strmap *stores);
+
+/* A store whose windows may go out early, up to horizon_ms: one of its
+ * windows is due, and the rest of its burst should join that batch. */
+typedef struct sp_horizon {
+    const char *store;
+    int64_t horizon_ms;
+} sp_horizon;
+
+/* Removes and returns up to limit windows, oldest first: those due by now_ms
+ * and those of the listed stores due by their horizon. Returns the count, -1
+ * or SP_NOT_OWNER. */
 int sp_windows_claim(wb_redis *r, int32_t partition, const char *token, int64_t now_ms,
-                     int limit, sp_window **out);
+                     int limit, const sp_horizon *horizons, int horizon_count, sp_window **out);
 /* Every open window of the partition (to seed a new owner's offset tracker). */
 int sp_windows_list(wb_redis *r, int32_t partition, sp_window **out);
 void sp_windows_free(sp_window *w, int count);

@@ -47,9 +47,9 @@ TEST(first_touch_opens_later_touches_coalesce) {
 
 TEST(claim_takes_only_due_windows_once) {
     sp_window *w;
-    CHECK_INT(sp_windows_claim(r, part, "replica-a", 1029999, 100, &w), 0);
+    CHECK_INT(sp_windows_claim(r, part, "replica-a", 1029999, 100, NULL, 0, &w), 0);
     sp_windows_free(w, 0);
-    int n = sp_windows_claim(r, part, "replica-a", 1030000, 100, &w);
+    int n = sp_windows_claim(r, part, "replica-a", 1030000, 100, NULL, 0, &w);
     CHECK_INT(n, 2);
     char *copy = strdup(w[0].window), *store, *item, *location;
     bool split = sp_window_split(copy, &store, &item, &location);
@@ -57,12 +57,12 @@ TEST(claim_takes_only_due_windows_once) {
     free(copy);
     sp_windows_free(w, n);
     CHECK(ok);
-    CHECK_INT(sp_windows_claim(r, part, "replica-a", 2000000, 100, &w), 0); /* gone */
+    CHECK_INT(sp_windows_claim(r, part, "replica-a", 2000000, 100, NULL, 0, &w), 0); /* gone */
     sp_windows_free(w, 0);
     /* After a claim, the next event opens a fresh window. */
     sp_touch t[] = {{"acme|gid://shopify/InventoryItem/1|gid://shopify/Location/1", 0, 200, 1}};
     CHECK_INT(sp_windows_touch(r, part, "replica-a", 2000000, t, 1), 1);
-    n = sp_windows_claim(r, part, "replica-a", 2000000, 100, &w); /* window 0: due at once */
+    n = sp_windows_claim(r, part, "replica-a", 2000000, 100, NULL, 0, &w); /* window 0: due at once */
     CHECK_INT(n, 1);
     CHECK_INT(w[0].first_offset, 200);
     sp_windows_free(w, n);
@@ -72,13 +72,39 @@ TEST(claim_limit_oldest_first) {
     sp_touch t[] = {{"s|late|l", 500, 1, 1}, {"s|early|l", 100, 2, 1}, {"s|middle|l", 300, 3, 1}};
     CHECK_INT(sp_windows_touch(r, part, "replica-a", 3000000, t, 3), 3);
     sp_window *w;
-    int n = sp_windows_claim(r, part, "replica-a", 3001000, 2, &w);
+    int n = sp_windows_claim(r, part, "replica-a", 3001000, 2, NULL, 0, &w);
     CHECK_INT(n, 2);
     bool order = strcmp(w[0].window, "s|early|l") == 0 && strcmp(w[1].window, "s|middle|l") == 0;
     sp_windows_free(w, n);
     CHECK(order);
-    n = sp_windows_claim(r, part, "replica-a", 3001000, 2, &w);
+    n = sp_windows_claim(r, part, "replica-a", 3001000, 2, NULL, 0, &w);
     CHECK_INT(n, 1);
+    sp_windows_free(w, n);
+}
+
+TEST(a_due_store_takes_its_burst_along) {
+    sp_touch t[] = {{"a|1|l", 1000, 1, 1}, {"a|2|l", 1300, 2, 1}, {"a|3|l", 5000, 3, 1},
+                    {"b|1|l", 1300, 4, 1}};
+    CHECK_INT(sp_windows_touch(r, part, "replica-a", 3500000, t, 4), 4);
+    wb_strmap due;
+    wb_strmap_init(&due);
+    CHECK_INT(sp_windows_due_stores(r, part, 3501000, &due), 1);
+    bool only_a = due.count == 1 && wb_strmap_get(&due, "a");
+    wb_strmap_clear(&due, NULL);
+    CHECK(only_a);
+    /* a is due (a|1); a|2 joins within a's horizon; a|3 is too far; b is not due. */
+    sp_horizon h[] = {{"a", 3501500}};
+    sp_window *w;
+    int n = sp_windows_claim(r, part, "replica-a", 3501000, 100, h, 1, &w);
+    CHECK_INT(n, 2);
+    bool ok = strcmp(w[0].window, "a|1|l") == 0 && strcmp(w[1].window, "a|2|l") == 0;
+    sp_windows_free(w, n);
+    CHECK(ok);
+    n = sp_windows_claim(r, part, "replica-a", 3501300, 100, NULL, 0, &w);
+    CHECK_INT(n, 1); /* b|1, due by now */
+    sp_windows_free(w, n);
+    n = sp_windows_claim(r, part, "replica-a", 3505000, 100, NULL, 0, &w);
+    CHECK_INT(n, 1); /* a|3 */
     sp_windows_free(w, n);
 }
 
@@ -87,7 +113,7 @@ TEST(a_replica_that_lost_the_partition_is_fenced) {
     sp_touch t[] = {{"s|x|l", 0, 9, 1}};
     CHECK_INT(sp_windows_touch(r, part, "replica-a", 4000000, t, 1), SP_NOT_OWNER);
     sp_window *w;
-    CHECK_INT(sp_windows_claim(r, part, "replica-a", 4000000, 10, &w), SP_NOT_OWNER);
+    CHECK_INT(sp_windows_claim(r, part, "replica-a", 4000000, 10, NULL, 0, &w), SP_NOT_OWNER);
     CHECK_INT(sp_windows_touch(r, part, "replica-b", 4000000, t, 1), 1);
     CHECK_INT(sp_windows_check(r, part, "replica-a"), SP_OWNED_BY_OTHER);
 }
@@ -119,6 +145,7 @@ int main(void) {
     RUN(first_touch_opens_later_touches_coalesce);
     RUN(claim_takes_only_due_windows_once);
     RUN(claim_limit_oldest_first);
+    RUN(a_due_store_takes_its_burst_along);
     RUN(a_replica_that_lost_the_partition_is_fenced);
     RUN(loss_of_redis_data_is_detected);
     RUN(window_names_split);
