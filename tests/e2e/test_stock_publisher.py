@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""The stock path end to end: wms.stock.v1 on the real broker -> stock-publisher
+(real Redis and PostgreSQL) -> simulated Shopify and WooCommerce stores. Each
+case checks the value in the shop and the calls the shop saw."""
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+
+RUN = f"{os.getpid() % 100000}{int(time.time()) % 100000}"
+OWNER = f"own{RUN}"
+SP, WC = f"sp{RUN}", f"wc{RUN}"
+R = h.Reporter()
+versions = {}  # (warehouse, sku) -> last version sent
+
+
+def stock_event(sku, on_hand, reserved=0, warehouse="WH1", version=None):
+    key = (warehouse, sku)
+    versions[key] = version if version is not None else versions.get(key, 0) + 1
+    return (f"{OWNER}/{sku}", {"goods_owner": OWNER, "warehouse": warehouse, "sku": sku, "on_hand": on_hand,
+                               "reserved": reserved, "version": versions[key], "movement": "adjustment",
+                               "occurred_at": "2026-11-25T10:00:00Z"})
+
+
+class World:
+    sim = None
+    publisher = None
+    shop_items = {}  # sku -> inventory item gid (Shopify)
+    woo_items = {}   # sku -> product id (WooCommerce, simple products)
+
+
+W = World()
+
+
+def shop_value(store, sku):
+    rows = W.sim.call("GET", f"/_sim/stores/{store}/stock?sku={sku}")
+    return rows[0]["available"] if rows else None
+
+
+def counters(store):
+    return W.sim.call("GET", f"/_sim/stores/{store}/counters")
+
+
+def reset_calls(store):
+    W.sim.call("DELETE", f"/_sim/stores/{store}/calls")
+
+
+def wait_values(store, expected, timeout=40):
+    def check():
+        wrong = {s: (shop_value(store, s), v) for s, v in expected.items() if shop_value(store, s) != v}
+        return True if not wrong else None
+    try:
+        h.wait_for(f"{len(expected)} values in {store}", check, timeout, interval=0.5)
+    except AssertionError:
+        wrong = {s: (shop_value(store, s), v) for s, v in expected.items() if shop_value(store, s) != v}
+        raise AssertionError(f"{len(wrong)} of {len(expected)} wrong (shop, wms): {dict(list(wrong.items())[:5])}")
+
+
+def start_publisher():
+    return h.service("stock-publisher", {
+        "WB_STOCK_GROUP": f"stock-e2e-{RUN}", "WB_STOCK_ROUTES_REFRESH_MS": "500",
+        "WB_STOCK_FLUSH_INTERVAL_MS": "100", "WB_STOCK_COMMIT_INTERVAL_MS": "200", "WB_STOCK_RETRY_MS": "500",
+        "WB_LOG_LEVEL": "info"})
+
+
+def setup():
+    W.sim = h.Shopsim()
+    W.sim.call("POST", "/_sim/stores", {"id": SP, "platform": "shopify", "plan": "plus"})
+    products = W.sim.call("POST", f"/_sim/stores/{SP}/seed",
+                          {"products": 170, "variants": 2, "stock": 0, "sku_prefix": f"S{RUN}"})
+    location = W.sim.call("GET", f"/_sim/stores/{SP}")["locations"][0]["gid"]
+    W.sim.call("POST", "/_sim/stores", {"id": WC, "platform": "woocommerce"})
+    woo = W.sim.call("POST", f"/_sim/stores/{WC}/seed",
+                     {"products": 150, "variants": 1, "stock": 0, "sku_prefix": f"W{RUN}"})
+    base = W.sim.base
+    h.bridgectl("db", "migrate")
+    h.bridgectl("store", "add", SP, "--platform", "shopify", "--url", f"{base}/{SP}", "--owner", OWNER,
+                "--credentials", "-", stdin=f'{{"access_token":"shpat_{SP}","api_secret":"shopsim-secret"}}')
+    h.bridgectl("store", "add", WC, "--platform", "woocommerce", "--url", f"{base}/{WC}", "--owner", OWNER,
+                "--credentials", "-",
+                stdin=f'{{"consumer_key":"ck_{WC}","consumer_secret":"cs_{WC}","webhook_secret":"shopsim-secret"}}')
+    for store in (SP, WC):
+        h.bridgectl("store", "set", store, "window_seconds", "2")
+    h.bridgectl("location", "map", SP, location, "WH1", "--default")
+    h.bridgectl("location", "map", SP, location, "WH2")
+    h.bridgectl("location", "map", WC, "default", "WH1", "--default")
+    rows = []
+    for p in products:
+        for v in p["variants"]:
+            W.shop_items[v["sku"]] = v["inventory_item_gid"]
+            rows.append(f"({h.sql_literal(SP)},{h.sql_literal(p['gid'])},{h.sql_literal(v['gid'])},"
+                        f"{h.sql_literal(v['inventory_item_gid'])},{h.sql_literal(v['sku'])})")
+    for p in woo:
+        v = p["variants"][0]
+        W.woo_items[v["sku"]] = p["id"]
+        rows.append(f"({h.sql_literal(WC)},'{p['id']}','','',{h.sql_literal(v['sku'])})")
+    h.psql("INSERT INTO product_mappings (store_id, shop_product_id, shop_variant_id, inventory_item_id, sku) "
+           "VALUES " + ",".join(rows))
+    W.publisher = start_publisher()
+
+
+SKUS = None
+
+
+def skus():
+    global SKUS
+    if SKUS is None:
+        SKUS = sorted(W.shop_items)
+    return SKUS
+
+
+def test_thousand_events_one_call_last_value():
+    sku = skus()[0]
+    reset_calls(SP)
+    h.produce("wms.stock.v1", [stock_event(sku, 1000 - i) for i in range(1000)] + [stock_event(sku, 777)])
+    wait_values(SP, {sku: 777})
+    time.sleep(2.5)  # a second window would have closed by now
+    c = counters(SP)
+    assert c["mutations"] == 1 and c["quantities_set"] == 1, c
+
+
+def test_warehouses_summed_safety_and_in_flight_subtracted():
+    sku = skus()[1]
+    h.bridgectl("store", "set", SP, "safety_stock", "2")
+    h.psql(f"INSERT INTO ingested_orders (store_id, shop_order_id, version, last_event_id, state, open_quantities) "
+           f"VALUES ({h.sql_literal(SP)}, 'o1', '1', 'e1', 'sent', '{{\"{sku}\": 3}}'), "
+           f"({h.sql_literal(SP)}, 'o2', '1', 'e2', 'accepted', '{{\"{sku}\": 50}}')")
+    time.sleep(1.2)  # the routes refresh picks up the safety stock
+    h.produce("wms.stock.v1", [stock_event(sku, 10, 3, "WH1"), stock_event(sku, 5, 0, "WH2")])
+    # (10 - 3) + 5 = 12 available, - 2 safety - 3 in flight (the accepted order is in `reserved` already)
+    wait_values(SP, {sku: 7})
+    h.bridgectl("store", "set", SP, "safety_stock", "0")
+    time.sleep(1.2)
+
+
+def test_stale_version_ignored():
+    sku = skus()[2]
+    h.produce("wms.stock.v1", [stock_event(sku, 10, version=5)])
+    wait_values(SP, {sku: 10})
+    h.produce("wms.stock.v1", [stock_event(sku, 99, version=4)])
+    time.sleep(3.5)
+    assert shop_value(SP, sku) == 10, shop_value(SP, sku)
+
+
+def test_burst_of_300_items_two_calls():
+    batch = skus()[10:310]
+    reset_calls(SP)
+    h.produce("wms.stock.v1", [stock_event(s, 100 + i) for i, s in enumerate(batch)])
+    wait_values(SP, {s: 100 + i for i, s in enumerate(batch)})
+    c = counters(SP)
+    assert c["quantities_set"] == 300 and c["mutations"] == 2, c
+
+
+def test_woocommerce_batches_of_100():
+    batch = sorted(W.woo_items)
+    reset_calls(WC)
+    h.produce("wms.stock.v1", [stock_event(s, 40 + i) for i, s in enumerate(batch)])
+    wait_values(WC, {s: 40 + i for i, s in enumerate(batch)})
+    calls = W.sim.call("GET", f"/_sim/stores/{WC}/calls")
+    batches = [c for c in calls if "products/batch" in c.get("path", "")]
+    assert len(batches) == 2, [c.get("path") for c in calls][:10]
+
+
+def test_compare_mismatch_recovered():
+    sku = skus()[11]  # sent 101 in the burst
+    W.sim.call("PUT", f"/_sim/stores/{SP}/stock", {"sku": sku, "quantity": 555})  # someone else changed it
+    h.produce("wms.stock.v1", [stock_event(sku, 33)])
+    wait_values(SP, {sku: 33})
+    status, metrics = h.http("GET", f"http://127.0.0.1:{W.publisher.port}/metrics")
+    assert f'wb_stock_compare_mismatches_total{{store="{SP}"}} 1' in metrics, metrics[-500:]
+
+
+def test_throttled_call_waits_and_retries():
+    sku = skus()[12]
+    W.sim.call("PUT", f"/_sim/stores/{SP}/faults", {"next_throttles": 1, "retry_after": 1})
+    before = counters(SP)["faults"]
+    h.produce("wms.stock.v1", [stock_event(sku, 21)])
+    wait_values(SP, {sku: 21})
+    assert counters(SP)["faults"] == before + 1, counters(SP)  # the injected 429 was answered, then retried
+    status, metrics = h.http("GET", f"http://127.0.0.1:{W.publisher.port}/metrics")
+    assert f'wb_shop_calls_total{{store="{SP}",platform="shopify",outcome="throttled"}} 1' in metrics, \
+        [l for l in metrics.splitlines() if "wb_shop_calls_total" in l]
+
+
+def redis_flushall():
+    port = int(os.environ["WB_REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"*1\r\n$8\r\nFLUSHALL\r\n")
+        assert s.recv(64).startswith(b"+OK"), "FLUSHALL refused"
+
+
+def burst(sku_list, rounds, base):
+    events, final = [], {}
+    for r in range(rounds):
+        for i, s in enumerate(sku_list):
+            value = base + (i * 7 + r * 3) % 50
+            events.append(stock_event(s, value))
+            final[s] = value
+    return events, final
+
+
+def test_kill9_during_burst_loses_nothing():
+    batch = skus()[100:200]
+    events, final = burst(batch, 10, 200)
+    h.produce("wms.stock.v1", events)
+    time.sleep(0.3)
+    W.publisher.kill9()
+    W.publisher.cleanup()
+    W.publisher = start_publisher()
+    wait_values(SP, final, timeout=60)
+
+
+def test_redis_flushed_during_burst_loses_nothing():
+    batch = skus()[200:300]
+    events, final = burst(batch, 10, 300)
+    h.produce("wms.stock.v1", events)
+    time.sleep(0.5)
+    redis_flushall()
+    wait_values(SP, final, timeout=60)
+
+
+def test_graceful_stop_exits_0():
+    code = W.publisher.stop()
+    out = W.publisher.output()
+    W.publisher.cleanup()
+    W.publisher = None
+    assert code == 0, f"exit {code}: {out[-1500:]}"
+    assert "LeakSanitizer" not in out and "runtime error" not in out, out[-1500:]
+
+
+def main():
+    if not R.run("setup", setup):
+        return 1
+    try:
+        for name, fn in list(globals().items()):
+            if name.startswith("test_"):
+                R.run(name[5:], fn)
+    finally:
+        if W.publisher:
+            W.publisher.stop()
+            W.publisher.cleanup()
+        W.sim.close()
+    return 1 if R.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
