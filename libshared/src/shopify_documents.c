@@ -9,13 +9,15 @@ const char wb_gql_inventory_set[] =
     "  }\n"
     "}\n";
 
+/* One location per query and at most 100 ids (WB_GQL_LEVELS_MAX_IDS): the
+ * cost grows with every id, and a single level per item keeps it small. */
 const char wb_gql_inventory_levels[] =
-    "query StockLevels($ids: [ID!]!) {\n"
+    "query StockLevels($ids: [ID!]!, $locationId: ID!) {\n"
     "  nodes(ids: $ids) {\n"
     "    ... on InventoryItem {\n"
     "      id\n"
-    "      inventoryLevels(first: 50) {\n"
-    "        nodes { location { id } quantities(names: [\"available\"]) { name quantity } }\n"
+    "      inventoryLevel(locationId: $locationId) {\n"
+    "        quantities(names: [\"available\"]) { name quantity }\n"
     "      }\n"
     "    }\n"
     "  }\n"
@@ -30,6 +32,7 @@ const wb_gql_document wb_gql_documents[] = {
      "{\"inventoryItemId\":\"gid://shopify/InventoryItem/2\",\"locationId\":\"gid://shopify/Location/1\","
      "\"quantity\":0,\"changeFromQuantity\":3}]},\"key\":\"0123456789abcdef0123456789abcdef\"}"},
     {"inventory_levels", wb_gql_inventory_levels,
-     "{\"ids\":[\"gid://shopify/InventoryItem/1\",\"gid://shopify/InventoryItem/2\"]}"},
+     "{\"ids\":[\"gid://shopify/InventoryItem/1\",\"gid://shopify/InventoryItem/2\"],"
+     "\"locationId\":\"gid://shopify/Location/1\"}"},
 };
 const int wb_gql_document_count = sizeof wb_gql_documents / sizeof wb_gql_documents[0];

@@ -124,11 +124,12 @@ static bool has_code(const cJSON *errors, const char *code) {
     return false;
 }
 
-/* Reads the shop's available quantities of the call's items: the compare
- * value after someone else changed the shop. */
-static bool read_shop_values(wb_shopify *c, sp_value *v, int count) {
+/* Reads the shop's available quantity of the given values, all at one
+ * location: the compare value after someone else changed the shop. */
+static bool read_location_values(wb_shopify *c, sp_value **v, int count) {
     cJSON *vars = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(vars, "ids");
-    for (int i = 0; i < count; i++) cJSON_AddItemToArray(ids, cJSON_CreateString(v[i].item));
+    for (int i = 0; i < count; i++) cJSON_AddItemToArray(ids, cJSON_CreateString(v[i]->item));
+    cJSON_AddStringToObject(vars, "locationId", v[0]->location);
     cJSON *resp = NULL;
     char err[256];
     int rc = wb_shopify_graphql(c, wb_gql_inventory_levels, vars, 0, &resp, err, sizeof err);
@@ -136,19 +137,32 @@ static bool read_shop_values(wb_shopify *c, sp_value *v, int count) {
     if (rc != 0) return false;
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp, "data"), "nodes"), *node;
     cJSON_ArrayForEach(node, nodes) {
-        const cJSON *levels = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(node, "inventoryLevels"), "nodes"), *lvl;
-        cJSON_ArrayForEach(lvl, levels) {
-            const char *loc = json_str(cJSON_GetObjectItemCaseSensitive(lvl, "location"), "id");
-            const cJSON *qty = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(lvl, "quantities"), 0);
-            const cJSON *q = cJSON_GetObjectItemCaseSensitive(qty, "quantity");
-            for (int i = 0; i < count && cJSON_IsNumber(q); i++)
-                if (strcmp(v[i].item, json_str(node, "id")) == 0 && strcmp(v[i].location, loc) == 0)
-                    v[i].change_from = (int64_t)q->valuedouble;
-        }
+        const cJSON *level = cJSON_GetObjectItemCaseSensitive(node, "inventoryLevel");
+        const cJSON *qty = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(level, "quantities"), 0);
+        const cJSON *q = cJSON_GetObjectItemCaseSensitive(qty, "quantity");
+        for (int i = 0; i < count && cJSON_IsNumber(q); i++)
+            if (strcmp(v[i]->item, json_str(node, "id")) == 0) v[i]->change_from = (int64_t)q->valuedouble;
     }
     cJSON_Delete(resp);
     return true;
+}
+
+/* The shop's values of the call's items, one query per location and at most
+ * WB_GQL_LEVELS_MAX_IDS items each. */
+static bool read_shop_values(wb_shopify *c, sp_value *v, int count) {
+    sp_value **group = malloc(sizeof *group * (size_t)count);
+    bool *done = calloc((size_t)count, sizeof *done), ok = true;
+    for (int i = 0; i < count && ok; i++) {
+        while (!done[i] && ok) { /* one location may take several groups */
+            int n = 0;
+            for (int j = i; j < count && n < WB_GQL_LEVELS_MAX_IDS; j++)
+                if (!done[j] && strcmp(v[j].location, v[i].location) == 0) group[n++] = &v[j], done[j] = true;
+            ok = read_location_values(c, group, n);
+        }
+    }
+    free(group);
+    free(done);
+    return ok;
 }
 
 static void mark(sp_value *v, int count, int outcome) {

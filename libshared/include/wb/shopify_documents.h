@@ -6,7 +6,8 @@
 #define WB_SHOPIFY_DOCUMENTS_H
 
 extern const char wb_gql_inventory_set[];    /* inventorySetQuantities with @idempotent */
-extern const char wb_gql_inventory_levels[]; /* available quantities of inventory items */
+extern const char wb_gql_inventory_levels[]; /* available quantities of items at one location */
+#define WB_GQL_LEVELS_MAX_IDS 100
 
 typedef struct wb_gql_document {
     const char *name;
