@@ -124,6 +124,7 @@ void sp_on_assign(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
 
 void sp_on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
     publisher *p = ctx;
+    sp_drain_all(p); /* the jobs out may hold windows of these partitions */
     /* Finish what is ours before it goes: touches into Redis, levels into
      * PostgreSQL, the committable offset into Kafka. The open windows stay in
      * Redis for the next owner. */

@@ -146,29 +146,30 @@ static void compute_values(publisher *p, store_batch *b) {
 }
 
 /* Records the accepted values (stock_sent), one statement per store. */
-static void record_sent(publisher *p, const store_batch *b) {
-    const char **locs = malloc(sizeof(char *) * (size_t)b->count), **items = malloc(sizeof(char *) * (size_t)b->count),
-               **qtys = malloc(sizeof(char *) * (size_t)b->count), **wins = malloc(sizeof(char *) * (size_t)b->count);
-    char (*nums)[24] = malloc(24 * (size_t)b->count);
+static void record_sent(publisher *p, const char *store_id, const sp_value *values, int count) {
+    size_t size = (size_t)(count ? count : 1);
+    const char **locs = malloc(sizeof(char *) * size), **items = malloc(sizeof(char *) * size),
+               **qtys = malloc(sizeof(char *) * size), **wins = malloc(sizeof(char *) * size);
+    char (*nums)[24] = malloc(24 * size);
     int n = 0;
-    for (int i = 0; i < b->count; i++) {
-        if (b->values[i].outcome != SP_SENT) continue;
-        snprintf(nums[n], 24, "%lld", (long long)b->values[i].quantity);
-        locs[n] = b->values[i].location, items[n] = b->values[i].item, qtys[n] = nums[n];
-        wins[n] = b->values[i].window;
+    for (int i = 0; i < count; i++) {
+        if (values[i].outcome != SP_SENT) continue;
+        snprintf(nums[n], 24, "%lld", (long long)values[i].quantity);
+        locs[n] = values[i].location, items[n] = values[i].item, qtys[n] = nums[n];
+        wins[n] = values[i].window;
         n++;
     }
     if (n) {
         char *a1 = wb_pg_array(locs, n), *a2 = wb_pg_array(items, n), *a3 = wb_pg_array(qtys, n),
              *a4 = wb_pg_array(wins, n);
-        const char *params[] = {b->store->id, a1, a2, a3, a4};
+        const char *params[] = {store_id, a1, a2, a3, a4};
         if (wb_pg_exec(p->svc->pg,
                 "INSERT INTO stock_sent (store_id, shop_location_id, inventory_item_id, quantity, window_id) "
                 "SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[]) "
                 "ON CONFLICT (store_id, shop_location_id, inventory_item_id) DO UPDATE SET "
                 "quantity = EXCLUDED.quantity, window_id = EXCLUDED.window_id, sent_at = now()",
                 5, params) != 0)
-            wb_error(b->store->id, "recording sent stock failed: %s", wb_pg_error(p->svc->pg));
+            wb_error(store_id, "recording sent stock failed: %s", wb_pg_error(p->svc->pg));
         free(a1), free(a2), free(a3), free(a4);
     }
     free(locs), free(items), free(qtys), free(wins), free(nums);
@@ -181,28 +182,36 @@ static wb_metric *window_age(void) {
                         "store", buckets, sizeof buckets / sizeof buckets[0]);
 }
 
+/* How long a store's windows wait before the next try: retry_ms, doubling
+ * with every job in a row that could not reach the shop, up to 5 minutes. */
+static int64_t retry_delay(const publisher *p, int failures) {
+    int64_t delay = p->cfg.retry_ms;
+    for (int i = 1; i < failures && delay < 300000; i++) delay *= 2;
+    return delay < 300000 ? delay : 300000;
+}
+
 /* Releases, retries or records each value by its outcome. */
-static void settle(publisher *p, store_batch *b) {
+static void settle(publisher *p, const char *store_id, sp_value *values, int count, int failures) {
     static const char *names[] = {"pending", "sent", "unchanged", "rejected", "retry"};
     int64_t now = wb_wall_ms();
-    for (int i = 0; i < b->count; i++) {
-        sp_value *v = &b->values[i];
+    for (int i = 0; i < count; i++) {
+        sp_value *v = &values[i];
         sp_partition *part = &p->parts[v->partition];
         if (v->outcome == SP_PENDING) v->outcome = SP_RETRY;
-        wb_counter_inc(flushed_total(), b->store->id, names[v->outcome]);
+        wb_counter_inc(flushed_total(), store_id, names[v->outcome]);
         wb_counter_add(wb_counter("wb_stock_events_coalesced_total",
                                   "Events behind the flushed windows (divide by windows flushed: the coalescing ratio).",
-                                  "store"), (double)v->touches, b->store->id);
+                                  "store"), (double)v->touches, store_id);
         if (v->outcome == SP_SENT)
-            wb_histogram_observe(window_age(), (double)(now - v->opened_ms) / 1000.0, b->store->id);
+            wb_histogram_observe(window_age(), (double)(now - v->opened_ms) / 1000.0, store_id);
         if (v->outcome != SP_RETRY || !part->owned) {
-            sp_tracker_release(&part->tracker, v->first_offset);
+            if (part->owned) sp_tracker_release(&part->tracker, v->first_offset);
             continue;
         }
         /* Open again, due after the retry delay. Should Redis be away, the
          * tracker still holds it open and the periodic resync (commit.c)
          * writes it back. */
-        sp_touch t = {v->window, p->cfg.retry_ms, v->first_offset, v->touches};
+        sp_touch t = {v->window, retry_delay(p, failures), v->first_offset, v->touches};
         sp_windows_touch(p->svc->redis, v->partition, p->token, now, &t, 1);
         sp_tracker_requeue(&part->tracker, v->window, v->first_offset);
     }
@@ -219,6 +228,35 @@ static void free_batch(void *arg) {
     free(b);
 }
 
+/* Values that need no call are settled at once; the rest go to a sender as
+ * one job, which owns them from here. */
+static void dispatch(publisher *p, store_batch *b) {
+    int pending = 0;
+    for (int i = 0; i < b->count; i++) pending += b->values[i].outcome == SP_PENDING;
+    sp_client *c = pending ? sp_client_for(p, b->store) : NULL;
+    if (!c) {
+        settle(p, b->store->id, b->values, b->count, 1); /* pending ones retry */
+        return;
+    }
+    sp_job *job = calloc(1, sizeof *job);
+    job->store_id = strdup(b->store->id);
+    job->platform = strdup(b->store->platform);
+    job->values = malloc(sizeof *job->values * (size_t)pending);
+    job->client = c;
+    int left = 0;
+    for (int i = 0; i < b->count; i++) {
+        if (b->values[i].outcome == SP_PENDING) {
+            job->values[job->count++] = b->values[i]; /* the strings move to the job */
+            continue;
+        }
+        b->values[left++] = b->values[i];
+    }
+    settle(p, b->store->id, b->values, left, 0);
+    b->count = left;
+    c->busy = true;
+    sp_senders_submit(&p->senders, job);
+}
+
 /* The stores with a window due now, each with how far ahead its other
  * windows may be taken along: a burst spread over a few hundred milliseconds
  * leaves in one batch, never more than half a window early. */
@@ -231,10 +269,15 @@ static int due_horizons(publisher *p, int64_t now, sp_horizon **out) {
     int n = 0;
     for (size_t i = 0; i < stores.cap; i++) {
         if (!wb_strmap_live(&stores.slots[i])) continue;
-        const sp_store *s = sp_routes_store(p->routes, stores.slots[i].key);
-        if (!s) continue;
-        int64_t slack = p->cfg.batch_slack_ms < s->window_ms / 2 ? p->cfg.batch_slack_ms : s->window_ms / 2;
-        (*out)[n++] = (sp_horizon){s->id, now + slack};
+        const char *id = stores.slots[i].key;
+        wb_strmap_entry *client = wb_strmap_get(&p->clients, id);
+        if (client && ((sp_client *)client->ptr)->busy) continue; /* its job is still out */
+        const sp_store *s = sp_routes_store(p->routes, id);
+        /* A store no longer routed (disabled, removed) is claimed too, so its
+         * windows are dropped instead of holding the commit back. */
+        int64_t slack = !s ? 0 : p->cfg.batch_slack_ms < s->window_ms / 2 ? p->cfg.batch_slack_ms : s->window_ms / 2;
+        (*out)[n].store = strdup(id);
+        (*out)[n++].horizon_ms = now + slack;
     }
     wb_strmap_clear(&stores, NULL);
     return n;
@@ -253,14 +296,43 @@ void sp_flush(publisher *p) {
     }
     for (int32_t i = 0; i < SP_MAX_PARTITIONS; i++)
         if (p->parts[i].owned) claim_partition(p, i, now, horizons, horizon_count, &batches);
+    for (int i = 0; i < horizon_count; i++) free((char *)horizons[i].store);
     free(horizons);
     for (size_t i = 0; i < batches.cap; i++) {
         if (!wb_strmap_live(&batches.slots[i])) continue;
         store_batch *b = batches.slots[i].ptr;
         compute_values(p, b);
-        sp_send_store(p, b->store, b->values, b->count);
-        record_sent(p, b);
-        settle(p, b);
+        dispatch(p, b);
     }
     wb_strmap_clear(&batches, free_batch);
+}
+
+/* Settles one finished job on the main thread. */
+static void settle_job(publisher *p, sp_job *job) {
+    sp_client *c = job->client;
+    bool reached = false, failed = false;
+    for (int i = 0; i < job->count; i++) {
+        if (job->values[i].outcome == SP_RETRY || job->values[i].outcome == SP_PENDING) failed = true;
+        else reached = true;
+    }
+    c->failures = failed && !reached ? c->failures + 1 : 0;
+    record_sent(p, job->store_id, job->values, job->count);
+    settle(p, job->store_id, job->values, job->count, c->failures);
+    c->busy = false;
+    if (c->stale) {
+        wb_strmap_del(&p->clients, job->store_id);
+        sp_client_free(c);
+    }
+    sp_job_free(job);
+}
+
+void sp_drain(publisher *p) {
+    sp_job *job;
+    while ((job = sp_senders_take(&p->senders))) settle_job(p, job);
+}
+
+void sp_drain_all(publisher *p) {
+    if (!p->senders.thread_count) return;
+    sp_senders_wait(&p->senders);
+    sp_drain(p);
 }

@@ -24,6 +24,7 @@ static int run(wb_service *svc, void *ctx) {
         sp_refresh_routes(&p, false);
         sp_consume(&p);
         sp_write_touches(&p);
+        sp_drain(&p);
         int64_t now = wb_monotonic_ms();
         if (now - p.last_flush_ms >= p.cfg.flush_interval_ms) {
             p.last_flush_ms = now;
@@ -35,6 +36,7 @@ static int run(wb_service *svc, void *ctx) {
      * (which commits what is done); open windows wait in Redis. */
     sp_write_touches(&p);
     sp_flush(&p);
+    sp_drain_all(&p);
     p.last_commit_ms = 0;
     sp_commit(&p);
     sp_publisher_close(&p);

@@ -17,6 +17,7 @@ void sp_config_read(wb_env *env, sp_config *cfg) {
     cfg->retry_ms = wb_env_int(env, "WB_STOCK_RETRY_MS", 5000, 0, 3600000);
     cfg->claim_limit = (int)wb_env_int(env, "WB_STOCK_CLAIM_LIMIT", 5000, 1, 1000000);
     cfg->batch_slack_ms = wb_env_int(env, "WB_STOCK_BATCH_SLACK_MS", 2000, 0, 600000);
+    cfg->senders = (int)wb_env_int(env, "WB_STOCK_SENDERS", 8, 1, 64);
     cfg->batch_messages = (int)wb_env_int(env, "WB_STOCK_BATCH_MESSAGES", 5000, 1, 1000000);
 }
 
@@ -37,6 +38,7 @@ int sp_publisher_init(publisher *p, wb_service *svc, const sp_config *cfg) {
     p->levels = sp_levels_new();
     wb_strmap_init(&p->clients);
     make_token(p->token, sizeof p->token);
+    if (sp_senders_start(&p->senders, cfg->senders) != 0) return -1;
     sp_refresh_routes(p, true);
     const char *group = getenv("WB_STOCK_GROUP");
     const char *topics[] = {WB_TOPIC_STOCK};
@@ -55,6 +57,8 @@ void sp_publisher_close(publisher *p) {
     /* Leaving the group runs sp_on_revoke: touches, levels, offsets. */
     if (p->consumer) wb_consumer_close(p->consumer);
     p->consumer = NULL;
+    sp_drain_all(p);
+    if (p->senders.thread_count) sp_senders_stop(&p->senders);
     sp_clients_clear(p);
     wb_strmap_clear(&p->clients, NULL);
     sp_routes_free(p->routes);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "levels.h"
 #include "routes.h"
+#include "sender.h"
 #include "tracker.h"
 #include "wb/kafka.h"
 #include "wb/service.h"
@@ -31,6 +32,7 @@ typedef struct sp_config {
     int claim_limit;           /* WB_STOCK_CLAIM_LIMIT: windows per partition per flush, default 5000 */
     int64_t batch_slack_ms;    /* WB_STOCK_BATCH_SLACK_MS: how early a store's windows may join a due batch, default 2000 (at most half a window) */
     int batch_messages;        /* WB_STOCK_BATCH_MESSAGES: events per consume step, default 5000 */
+    int senders;               /* WB_STOCK_SENDERS: sender threads, default 8 */
 } sp_config;
 
 typedef struct publisher {
@@ -43,6 +45,7 @@ typedef struct publisher {
     char token[96];
     sp_partition parts[SP_MAX_PARTITIONS];
     wb_strmap clients; /* store id -> sp_client* (send.c) */
+    sp_senders senders;
 } publisher;
 
 void sp_config_read(wb_env *env, sp_config *cfg);
@@ -54,8 +57,12 @@ void sp_publisher_close(publisher *p);
 int sp_consume(publisher *p);
 /* Writes pending touches to Redis. */
 void sp_write_touches(publisher *p);
-/* flush.c: claim due windows, compute, send, record. */
+/* flush.c: claim due windows, compute, hand each store's values to a sender. */
 void sp_flush(publisher *p);
+/* flush.c: settle the jobs the senders finished (record, release, retry). */
+void sp_drain(publisher *p);
+/* Waits for every job out and settles it (before a hand-over or a stop). */
+void sp_drain_all(publisher *p);
 /* commit.c: checkpoint levels, commit offsets, watch for a Redis that lost its data. */
 void sp_commit(publisher *p);
 void sp_on_assign(void *ctx, const rd_kafka_topic_partition_list_t *parts);
@@ -63,12 +70,12 @@ void sp_on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts);
 /* Reloads the routing snapshot when it is due (or now when force). */
 void sp_refresh_routes(publisher *p, bool force);
 
-/* send.c: sends one store's values in the fewest calls, setting each value's
- * outcome: SP_SENT (the shop accepted it), SP_REJECTED (the shop refused it
- * for good: logged and counted, reconciliation will see the drift) or
- * SP_RETRY (no answer, throttled past the deadline: the window reopens). */
-struct sp_value;
-void sp_send_store(publisher *p, const sp_store *store, struct sp_value *values, int count);
+/* send.c: the store's client, made on first use from its sealed
+ * credentials; NULL when they cannot be read. A value's outcome after a job:
+ * SP_SENT (the shop accepted it), SP_REJECTED (refused for good: logged and
+ * counted, reconciliation sees the drift) or SP_RETRY (no answer: the window
+ * opens again after a delay that grows while the store keeps failing). */
+sp_client *sp_client_for(publisher *p, const sp_store *store);
 void sp_clients_clear(publisher *p);
 
 #endif

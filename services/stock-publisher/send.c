@@ -10,6 +10,7 @@
 
 #include "plan.h"
 #include "publisher.h"
+#include "sender.h"
 #include "wb/crypto.h"
 #include "wb/log.h"
 #include "wb/metrics.h"
@@ -17,22 +18,26 @@
 #include "wb/shopify_documents.h"
 #include "wb/store.h"
 
-typedef struct sp_client {
-    wb_shopify *shopify;
-    wb_woo *woo;
-} sp_client;
-
-static void free_client(void *arg) {
-    sp_client *c = arg;
+void sp_client_free(sp_client *c) {
     if (!c) return;
     wb_shopify_free(c->shopify);
     wb_woo_free(c->woo);
     free(c);
 }
 
+/* Frees the clients not in use; a busy one is freed when its job is back. */
 void sp_clients_clear(publisher *p) {
-    wb_strmap_clear(&p->clients, free_client);
-    wb_strmap_init(&p->clients);
+    for (size_t i = 0; i < p->clients.cap; i++) {
+        wb_strmap_entry *e = &p->clients.slots[i];
+        if (!wb_strmap_live(e)) continue;
+        sp_client *c = e->ptr;
+        if (c->busy) {
+            c->stale = true;
+            continue;
+        }
+        sp_client_free(c);
+        wb_strmap_del(&p->clients, e->key);
+    }
 }
 
 static const char *json_str(const cJSON *o, const char *name) {
@@ -40,7 +45,7 @@ static const char *json_str(const cJSON *o, const char *name) {
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static sp_client *client_for(publisher *p, const sp_store *store) {
+sp_client *sp_client_for(publisher *p, const sp_store *store) {
     wb_strmap_entry *e = wb_strmap_get(&p->clients, store->id);
     if (e) return e->ptr;
     if (!p->svc->has_master_key) {
@@ -55,11 +60,14 @@ static sp_client *client_for(publisher *p, const sp_store *store) {
     }
     cJSON *creds = cJSON_Parse(s.credentials);
     sp_client *c = calloc(1, sizeof *c);
+    /* One attempt's worth of patience: a window that cannot go out now is
+     * retried by the publisher with a growing delay, never held here. */
+    wb_shop_opts opts = {.deadline_ms = 20000, .max_attempts = 3};
     if (strcmp(s.platform, "shopify") == 0)
-        c->shopify = wb_shopify_new(s.id, s.base_url, json_str(creds, "access_token"), NULL);
+        c->shopify = wb_shopify_new(s.id, s.base_url, json_str(creds, "access_token"), &opts);
     else
         c->woo = wb_woo_new(s.id, s.base_url, json_str(creds, "consumer_key"),
-                            json_str(creds, "consumer_secret"), NULL);
+                            json_str(creds, "consumer_secret"), &opts);
     cJSON_Delete(creds);
     wb_store_free(&s);
     wb_strmap_put(&p->clients, store->id, NULL)->ptr = c;
@@ -70,11 +78,11 @@ static sp_client *client_for(publisher *p, const sp_store *store) {
 
 /* The key names exactly what the call sets, so a retry of the same call
  * reuses it and a different call (other values, other compare) never does. */
-static void idempotency_key(const sp_store *s, const sp_value *v, int count, char out[65]) {
+static void idempotency_key(const char *store_id, const sp_value *v, int count, char out[65]) {
     size_t size = 64;
     for (int i = 0; i < count; i++) size += strlen(v[i].window) + 64;
     char *text = malloc(size), *o = text;
-    o += sprintf(o, "%s", s->id);
+    o += sprintf(o, "%s", store_id);
     for (int i = 0; i < count; i++)
         o += sprintf(o, "\n%s %lld %lld %lld", v[i].window, (long long)v[i].opened_ms,
                      (long long)v[i].quantity, (long long)v[i].change_from);
@@ -82,9 +90,9 @@ static void idempotency_key(const sp_store *s, const sp_value *v, int count, cha
     free(text);
 }
 
-static cJSON *set_variables(const sp_store *s, const sp_value *v, int count) {
+static cJSON *set_variables(const char *store_id, const sp_value *v, int count) {
     char key[65];
-    idempotency_key(s, v, count, key);
+    idempotency_key(store_id, v, count, key);
     cJSON *vars = cJSON_CreateObject(), *input = cJSON_AddObjectToObject(vars, "input");
     cJSON_AddStringToObject(input, "name", "available");
     cJSON_AddStringToObject(input, "reason", "correction");
@@ -169,21 +177,21 @@ static void mark(sp_value *v, int count, int outcome) {
     for (int i = 0; i < count; i++) v[i].outcome = outcome;
 }
 
-static void shopify_call(const sp_store *s, wb_shopify *c, sp_value *v, int count) {
+static void shopify_call(const char *store_id, wb_shopify *c, sp_value *v, int count) {
     for (int attempt = 0; attempt < 2; attempt++) {
-        cJSON *vars = set_variables(s, v, count), *resp = NULL;
+        cJSON *vars = set_variables(store_id, v, count), *resp = NULL;
         char err[256];
         int rc = wb_shopify_graphql(c, wb_gql_inventory_set, vars, 10, &resp, err, sizeof err);
         cJSON_Delete(vars);
         if (rc != 0) {
-            wb_warn(s->id, "inventorySetQuantities failed, will retry: %s", err);
+            wb_warn(store_id, "inventorySetQuantities failed, will retry: %s", err);
             mark(v, count, SP_RETRY);
             return;
         }
         const char *top = NULL;
         const cJSON *errors = user_errors(resp, &top);
         if (top) {
-            wb_error(s->id, "inventorySetQuantities refused: %s", top);
+            wb_error(store_id, "inventorySetQuantities refused: %s", top);
             mark(v, count, SP_RETRY);
         } else if (cJSON_GetArraySize(errors) == 0) {
             mark(v, count, SP_SENT);
@@ -191,7 +199,7 @@ static void shopify_call(const sp_store *s, wb_shopify *c, sp_value *v, int coun
             /* Someone else changed the shop since our last value: nothing was
              * applied. Read what it holds now and set ours over it. */
             wb_counter_inc(wb_counter("wb_stock_compare_mismatches_total",
-                                      "inventorySetQuantities answered CHANGE_FROM_QUANTITY_STALE.", "store"), s->id);
+                                      "inventorySetQuantities answered CHANGE_FROM_QUANTITY_STALE.", "store"), store_id);
             cJSON_Delete(resp);
             if (!read_shop_values(c, v, count)) {
                 mark(v, count, SP_RETRY);
@@ -199,7 +207,7 @@ static void shopify_call(const sp_store *s, wb_shopify *c, sp_value *v, int coun
             }
             continue;
         } else {
-            wb_error(s->id, "inventorySetQuantities userErrors: %s",
+            wb_error(store_id, "inventorySetQuantities userErrors: %s",
                      json_str(cJSON_GetArrayItem(errors, 0), "message"));
             mark(v, count, SP_REJECTED);
         }
@@ -211,7 +219,7 @@ static void shopify_call(const sp_store *s, wb_shopify *c, sp_value *v, int coun
 
 /* ---------------------------------------------------------------- WooCommerce */
 
-static void woo_call(const sp_store *s, wb_woo *c, const char *endpoint, sp_value *v, int count) {
+static void woo_call(const char *store_id, wb_woo *c, const char *endpoint, sp_value *v, int count) {
     cJSON *body = cJSON_CreateObject(), *update = cJSON_AddArrayToObject(body, "update");
     for (int i = 0; i < count; i++) {
         const char *slash = strchr(v[i].item, '/');
@@ -225,7 +233,7 @@ static void woo_call(const sp_store *s, wb_woo *c, const char *endpoint, sp_valu
     wb_woo_request(c, "POST", endpoint, NULL, body, &r);
     cJSON_Delete(body);
     if (r.status < 200 || r.status >= 300) {
-        wb_warn(s->id, "%s answered %ld%s%s", endpoint, r.status, r.error[0] ? ": " : "", r.error);
+        wb_warn(store_id, "%s answered %ld%s%s", endpoint, r.status, r.error[0] ? ": " : "", r.error);
         /* A 4xx other than 429 will not get better by retrying the same call. */
         mark(v, count, r.status >= 400 && r.status < 500 && r.status != 429 ? SP_REJECTED : SP_RETRY);
         wb_shop_response_free(&r);
@@ -236,7 +244,7 @@ static void woo_call(const sp_store *s, wb_woo *c, const char *endpoint, sp_valu
     int i = 0;
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "update")) {
         if (i < count && cJSON_GetObjectItemCaseSensitive(item, "error")) {
-            wb_error(s->id, "%s refused item %s: %s", endpoint, v[i].item,
+            wb_error(store_id, "%s refused item %s: %s", endpoint, v[i].item,
                      json_str(cJSON_GetObjectItemCaseSensitive(item, "error"), "message"));
             v[i].outcome = SP_REJECTED;
         }
@@ -246,27 +254,14 @@ static void woo_call(const sp_store *s, wb_woo *c, const char *endpoint, sp_valu
     wb_shop_response_free(&r);
 }
 
-void sp_send_store(publisher *p, const sp_store *store, sp_value *values, int count) {
-    sp_value *todo = malloc(sizeof *todo * (size_t)(count ? count : 1));
-    int n = 0;
-    for (int i = 0; i < count; i++) {
-        if (values[i].outcome != SP_PENDING) continue;
-        todo[n] = values[i];
-        todo[n++].origin = i;
-    }
-    sp_client *c = n ? client_for(p, store) : NULL;
-    if (n && !c) mark(todo, n, SP_RETRY);
+void sp_send_job(sp_job *job) {
     sp_call *calls = NULL;
-    int ncalls = c ? sp_plan_calls(store->platform, todo, n, &calls) : 0;
+    int ncalls = sp_plan_calls(job->platform, job->values, job->count, &calls);
+    sp_client *c = job->client;
     for (int k = 0; k < ncalls; k++) {
-        if (c->shopify) shopify_call(store, c->shopify, todo + calls[k].first, calls[k].count);
-        else woo_call(store, c->woo, calls[k].endpoint, todo + calls[k].first, calls[k].count);
+        sp_value *v = job->values + calls[k].first;
+        if (c->shopify) shopify_call(job->store_id, c->shopify, v, calls[k].count);
+        else woo_call(job->store_id, c->woo, calls[k].endpoint, v, calls[k].count);
     }
     free(calls);
-    /* Planning reorders; origin leads each outcome back. */
-    for (int k = 0; k < n; k++) {
-        values[todo[k].origin].outcome = todo[k].outcome;
-        values[todo[k].origin].change_from = todo[k].change_from;
-    }
-    free(todo);
 }

@@ -37,9 +37,10 @@ static wb_redis_script touch_script = {
     ""};
 
 /* KEYS win due owner; ARGV token now limit, then (store, horizon) pairs ->
- * {window, value, ...}. Claims every window due by now, and the windows of
- * the listed stores due by that store's horizon: a burst that opened its
- * windows over a few hundred milliseconds then leaves in one batch. */
+ * {window, value, ...}. Claims the windows of the listed stores due by that
+ * store's horizon: a burst that opened its windows over a few hundred
+ * milliseconds leaves in one batch, and a store left out (its last job is
+ * still out) keeps its windows for later. */
 static wb_redis_script claim_script = {
     "if redis.call('GET', KEYS[3]) ~= ARGV[1] then return redis.error_reply('NOTOWNER') end\n"
     "local now = tonumber(ARGV[2])\n"
@@ -54,7 +55,7 @@ static wb_redis_script claim_script = {
     "for i = 1, #due, 2 do\n"
     "  local w, score = due[i], tonumber(due[i+1])\n"
     "  local store = string.match(w, '^([^|]*)|')\n"
-    "  if score <= now or (horizon[store] and score <= horizon[store]) then\n"
+    "  if horizon[store] and score <= horizon[store] then\n"
     "    local v = redis.call('HGET', KEYS[1], w)\n"
     "    redis.call('HDEL', KEYS[1], w)\n"
     "    redis.call('ZREM', KEYS[2], w)\n"

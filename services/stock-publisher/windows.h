@@ -57,9 +57,8 @@ typedef struct sp_horizon {
     int64_t horizon_ms;
 } sp_horizon;
 
-/* Removes and returns up to limit windows, oldest first: those due by now_ms
- * and those of the listed stores due by their horizon. Returns the count, -1
- * or SP_NOT_OWNER. */
+/* Removes and returns up to limit windows, oldest first, of the listed stores
+ * due by their horizon. Returns the count, -1 or SP_NOT_OWNER. */
 int sp_windows_claim(wb_redis *r, int32_t partition, const char *token, int64_t now_ms,
                      int limit, const sp_horizon *horizons, int horizon_count, sp_window **out);
 /* Every open window of the partition (to seed a new owner's offset tracker). */

@@ -437,6 +437,7 @@ static cJSON *counters_json(const counters_t *k) {
   cJSON_AddNumberToObject(j, "mutations", (double)k->mutations);
   cJSON_AddNumberToObject(j, "rest_calls", (double)k->rest_calls);
   cJSON_AddNumberToObject(j, "quantities_set", (double)k->quantities_set);
+  cJSON_AddNumberToObject(j, "idempotent_replays", (double)k->idempotent_replays);
   cJSON_AddNumberToObject(j, "webhooks_sent", (double)k->webhooks_sent);
   cJSON_AddNumberToObject(j, "webhooks_failed", (double)k->webhooks_failed);
   cJSON_AddNumberToObject(j, "webhooks_dropped", (double)k->webhooks_dropped);

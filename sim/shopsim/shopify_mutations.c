@@ -664,7 +664,10 @@ cJSON *mutation_root(gctx *c, const gql_field *f) {
   }
   if (has_key) {
     const char *seen = store_idem_get(c->s, key);
-    if (seen) return cJSON_Parse(seen);
+    if (seen) {
+      c->s->counters.idempotent_replays++;
+      return cJSON_Parse(seen);
+    }
   }
   int errors_before = cJSON_GetArraySize(c->errors);
   cJSON *out = dispatch(c, f);

@@ -164,6 +164,7 @@ typedef struct {
 
 typedef struct {
   unsigned long calls, throttled, faults, quantities_set, mutations, queries, rest_calls;
+  unsigned long idempotent_replays; /* a mutation whose @idempotent key was seen before */
   unsigned long webhooks_sent, webhooks_failed, webhooks_dropped, unauthorized;
 } counters_t;
 

@@ -67,7 +67,10 @@ static const char *param(const params_t *p, const char *key) {
   return NULL;
 }
 
-/* METHOD&rawurlencode(url)&k%3Dv%26k%3Dv with keys sorted, values encoded once. */
+/* METHOD&rawurlencode(url)&k%3Dv%26k%3Dv with keys sorted, as WooCommerce
+ * builds it: normalize_parameters() encodes each key and value, then
+ * join_with_equals_sign() encodes "key=value" again, so both are encoded
+ * twice (a ':' in modified_after becomes %253A). */
 static char *base_string(const http_request *req, params_t *p) {
   const char *host = req_header(req, "Host");
   char url[1024];
@@ -75,14 +78,17 @@ static char *base_string(const http_request *req, params_t *p) {
   char *enc_url = rawurlencode(url);
   qsort(p->items, (size_t)p->n, sizeof p->items[0], cmp_param);
   size_t cap = strlen(req->method) + strlen(enc_url) + 8;
-  for (int i = 0; i < p->n; i++) cap += strlen(p->items[i].key) * 3 + strlen(p->items[i].value) * 3 + 8;
+  for (int i = 0; i < p->n; i++) cap += strlen(p->items[i].key) * 9 + strlen(p->items[i].value) * 9 + 8;
   char *out = xmalloc(cap);
   size_t used = (size_t)snprintf(out, cap, "%s&%s&", req->method, enc_url);
   free(enc_url);
   bool first = true;
   for (int i = 0; i < p->n; i++) {
     if (strcmp(p->items[i].key, "oauth_signature") == 0) continue;
-    char *k = rawurlencode(p->items[i].key), *v = rawurlencode(p->items[i].value);
+    char *k0 = rawurlencode(p->items[i].key), *v0 = rawurlencode(p->items[i].value);
+    char *k = rawurlencode(k0), *v = rawurlencode(v0);
+    free(k0);
+    free(v0);
     used += (size_t)snprintf(out + used, cap - used, "%s%s%%3D%s", first ? "" : "%26", k, v);
     first = false;
     free(k);

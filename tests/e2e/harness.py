@@ -102,6 +102,10 @@ class Process:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc.returncode not in (0, -9) or os.environ.get("WB_KEEP_LOGS"):
+            # A crash (or a sanitizer report) must be seen in the test log.
+            tail = self.output()[-4000:]
+            print(f"--- {self.log.name} exited {self.proc.returncode}, last output:\n{tail}", flush=True)
         try:
             os.unlink(self.log.name)
         except FileNotFoundError:

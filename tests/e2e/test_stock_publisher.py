@@ -202,6 +202,28 @@ def burst(sku_list, rounds, base):
     return events, final
 
 
+def test_a_failing_store_does_not_hold_up_the_others():
+    dead = f"dead{RUN}"
+    h.bridgectl("store", "add", dead, "--platform", "shopify", "--url", "http://127.0.0.1:9/nowhere", "--owner",
+                OWNER, "--credentials", "-", stdin='{"access_token":"shpat_x","api_secret":"y"}')
+    h.bridgectl("store", "set", dead, "window_seconds", "0")
+    h.bridgectl("location", "map", dead, "gid://shopify/Location/1", "WH1", "--default")
+    dead_skus = skus()[20:30]
+    h.psql("INSERT INTO product_mappings (store_id, shop_product_id, inventory_item_id, sku) VALUES " +
+           ",".join(f"({h.sql_literal(dead)}, 'p{i}', 'gid://shopify/InventoryItem/{i}', {h.sql_literal(s)})"
+                    for i, s in enumerate(dead_skus)))
+    time.sleep(1.2)  # routes refresh
+    # The dead store's windows keep failing (connection refused, retried with
+    # a growing delay) while the live store's values go out as usual.
+    h.produce("wms.stock.v1", [stock_event(s, 60) for s in dead_skus])
+    for rnd in range(3):
+        h.produce("wms.stock.v1", [stock_event(s, 70 + rnd) for s in dead_skus] + [stock_event(skus()[13], 80 + rnd)])
+        wait_values(SP, {skus()[13]: 80 + rnd, **{s: 70 + rnd for s in dead_skus}}, timeout=20)
+    status, metrics = h.http("GET", f"http://127.0.0.1:{W.publisher.port}/metrics")
+    assert f'wb_stock_windows_flushed_total{{store="{dead}",outcome="retry"}}' in metrics, "the dead store was never tried"
+    h.bridgectl("store", "disable", dead)
+
+
 def test_kill9_during_burst_loses_nothing():
     batch = skus()[100:200]
     events, final = burst(batch, 10, 200)
@@ -220,6 +242,26 @@ def test_redis_flushed_during_burst_loses_nothing():
     time.sleep(0.5)
     redis_flushall()
     wait_values(SP, final, timeout=60)
+
+
+def test_two_replicas_rebalance_mid_burst():
+    batch = skus()[300:340]
+    events, final = burst(batch, 20, 400)
+    before = counters(SP)["idempotent_replays"]
+    h.produce("wms.stock.v1", events[: len(events) // 2])
+    second = start_publisher()  # same group: the partitions are split between the two
+    try:
+        h.produce("wms.stock.v1", events[len(events) // 2:])
+        h.wait_for("second replica owns partitions", lambda: "taken at offset" in second.output(), 30)
+        wait_values(SP, final, timeout=60)
+        assert second.stop() == 0, second.output()[-1000:]  # and hands its partitions back
+    finally:
+        second.cleanup()
+    extra, final2 = burst(batch, 1, 460)
+    h.produce("wms.stock.v1", extra)
+    wait_values(SP, final2, timeout=60)
+    # A window sent twice would repeat its idempotency key (same window, value and compare).
+    assert counters(SP)["idempotent_replays"] == before, counters(SP)
 
 
 def test_graceful_stop_exits_0():

@@ -10,6 +10,21 @@
 static wb_redis *r;
 static int32_t part;
 
+/* What the publisher does: the stores with a window due now, each claimed up
+ * to now. */
+static int claim_due(const char *token, int64_t now, int limit, sp_window **w) {
+    wb_strmap due;
+    wb_strmap_init(&due);
+    sp_windows_due_stores(r, part, now, &due);
+    sp_horizon h[16];
+    int n = 0;
+    for (size_t i = 0; i < due.cap && n < 16; i++)
+        if (wb_strmap_live(&due.slots[i])) h[n++] = (sp_horizon){due.slots[i].key, now};
+    int rc = sp_windows_claim(r, part, token, now, limit, h, n, w);
+    wb_strmap_clear(&due, NULL);
+    return rc;
+}
+
 TEST(connect_and_own) {
     char err[256];
     r = wb_redis_connect(wb_test_env("WB_REDIS_URL"), err, sizeof err);
@@ -47,9 +62,9 @@ TEST(first_touch_opens_later_touches_coalesce) {
 
 TEST(claim_takes_only_due_windows_once) {
     sp_window *w;
-    CHECK_INT(sp_windows_claim(r, part, "replica-a", 1029999, 100, NULL, 0, &w), 0);
+    CHECK_INT(claim_due("replica-a", 1029999, 100, &w), 0);
     sp_windows_free(w, 0);
-    int n = sp_windows_claim(r, part, "replica-a", 1030000, 100, NULL, 0, &w);
+    int n = claim_due("replica-a", 1030000, 100, &w);
     CHECK_INT(n, 2);
     char *copy = strdup(w[0].window), *store, *item, *location;
     bool split = sp_window_split(copy, &store, &item, &location);
@@ -57,12 +72,12 @@ TEST(claim_takes_only_due_windows_once) {
     free(copy);
     sp_windows_free(w, n);
     CHECK(ok);
-    CHECK_INT(sp_windows_claim(r, part, "replica-a", 2000000, 100, NULL, 0, &w), 0); /* gone */
+    CHECK_INT(claim_due("replica-a", 2000000, 100, &w), 0); /* gone */
     sp_windows_free(w, 0);
     /* After a claim, the next event opens a fresh window. */
     sp_touch t[] = {{"acme|gid://shopify/InventoryItem/1|gid://shopify/Location/1", 0, 200, 1}};
     CHECK_INT(sp_windows_touch(r, part, "replica-a", 2000000, t, 1), 1);
-    n = sp_windows_claim(r, part, "replica-a", 2000000, 100, NULL, 0, &w); /* window 0: due at once */
+    n = claim_due("replica-a", 2000000, 100, &w); /* window 0: due at once */
     CHECK_INT(n, 1);
     CHECK_INT(w[0].first_offset, 200);
     sp_windows_free(w, n);
@@ -72,12 +87,12 @@ TEST(claim_limit_oldest_first) {
     sp_touch t[] = {{"s|late|l", 500, 1, 1}, {"s|early|l", 100, 2, 1}, {"s|middle|l", 300, 3, 1}};
     CHECK_INT(sp_windows_touch(r, part, "replica-a", 3000000, t, 3), 3);
     sp_window *w;
-    int n = sp_windows_claim(r, part, "replica-a", 3001000, 2, NULL, 0, &w);
+    int n = claim_due("replica-a", 3001000, 2, &w);
     CHECK_INT(n, 2);
     bool order = strcmp(w[0].window, "s|early|l") == 0 && strcmp(w[1].window, "s|middle|l") == 0;
     sp_windows_free(w, n);
     CHECK(order);
-    n = sp_windows_claim(r, part, "replica-a", 3001000, 2, NULL, 0, &w);
+    n = claim_due("replica-a", 3001000, 2, &w);
     CHECK_INT(n, 1);
     sp_windows_free(w, n);
 }
@@ -92,7 +107,8 @@ TEST(a_due_store_takes_its_burst_along) {
     bool only_a = due.count == 1 && wb_strmap_get(&due, "a");
     wb_strmap_clear(&due, NULL);
     CHECK(only_a);
-    /* a is due (a|1); a|2 joins within a's horizon; a|3 is too far; b is not due. */
+    /* a is due (a|1); a|2 joins within a's horizon; a|3 is too far; b is not
+     * listed (say its last job is still out), so it keeps its window. */
     sp_horizon h[] = {{"a", 3501500}};
     sp_window *w;
     int n = sp_windows_claim(r, part, "replica-a", 3501000, 100, h, 1, &w);
@@ -100,10 +116,10 @@ TEST(a_due_store_takes_its_burst_along) {
     bool ok = strcmp(w[0].window, "a|1|l") == 0 && strcmp(w[1].window, "a|2|l") == 0;
     sp_windows_free(w, n);
     CHECK(ok);
-    n = sp_windows_claim(r, part, "replica-a", 3501300, 100, NULL, 0, &w);
+    n = claim_due("replica-a", 3501300, 100, &w);
     CHECK_INT(n, 1); /* b|1, due by now */
     sp_windows_free(w, n);
-    n = sp_windows_claim(r, part, "replica-a", 3505000, 100, NULL, 0, &w);
+    n = claim_due("replica-a", 3505000, 100, &w);
     CHECK_INT(n, 1); /* a|3 */
     sp_windows_free(w, n);
 }
@@ -113,7 +129,8 @@ TEST(a_replica_that_lost_the_partition_is_fenced) {
     sp_touch t[] = {{"s|x|l", 0, 9, 1}};
     CHECK_INT(sp_windows_touch(r, part, "replica-a", 4000000, t, 1), SP_NOT_OWNER);
     sp_window *w;
-    CHECK_INT(sp_windows_claim(r, part, "replica-a", 4000000, 10, NULL, 0, &w), SP_NOT_OWNER);
+    sp_horizon any[] = {{"s", 4000000}};
+    CHECK_INT(sp_windows_claim(r, part, "replica-a", 4000000, 10, any, 1, &w), SP_NOT_OWNER);
     CHECK_INT(sp_windows_touch(r, part, "replica-b", 4000000, t, 1), 1);
     CHECK_INT(sp_windows_check(r, part, "replica-a"), SP_OWNED_BY_OTHER);
 }

@@ -1,0 +1,56 @@
+/* Sending runs on a pool of threads, one job per store at a time, so a store
+ * that is slow, throttled or down never holds up the others: the loop goes on
+ * consuming and flushing, and settles each job when it comes back.
+ *
+ * The main thread owns the clients map and every flag in it; a worker only
+ * uses the client of the job it holds. */
+#ifndef SP_SENDER_H
+#define SP_SENDER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "plan.h"
+#include "wb/shopclient.h"
+
+typedef struct sp_client {
+    wb_shopify *shopify;
+    wb_woo *woo;
+    bool busy;       /* a job of this store is out */
+    bool stale;      /* routes changed while busy: free it when the job is back */
+    int failures;    /* consecutive jobs that could not reach the shop */
+} sp_client;
+
+typedef struct sp_job {
+    struct sp_job *next;
+    char *store_id, *platform;
+    sp_value *values; /* owned by the job */
+    int count;
+    sp_client *client;
+} sp_job;
+
+typedef struct sp_senders {
+    pthread_t threads[64];
+    int thread_count;
+    pthread_mutex_t lock;
+    pthread_cond_t work, idle;
+    sp_job *todo, *done; /* LIFO is fine: order between stores does not matter */
+    int outstanding;     /* submitted and not yet taken back by the main thread */
+    bool stop;
+} sp_senders;
+
+int sp_senders_start(sp_senders *s, int threads);
+void sp_senders_stop(sp_senders *s);
+void sp_senders_submit(sp_senders *s, sp_job *job);
+/* A finished job, or NULL. The caller settles and frees it. */
+sp_job *sp_senders_take(sp_senders *s);
+/* Blocks until every submitted job has finished (not yet taken). */
+void sp_senders_wait(sp_senders *s);
+void sp_job_free(sp_job *job);
+
+/* send.c: sends a job's values in the fewest calls and sets each value's
+ * outcome (runs on a worker). */
+void sp_send_job(sp_job *job);
+void sp_client_free(sp_client *c);
+
+#endif
