@@ -1,0 +1,99 @@
+/* order-ingest's state and its steps: the webhook handlers (webhook.c) and
+ * the reconciler (reconcile.c) both hand a mapped order to oi_ingest(), which
+ * decides (rules.h), produces and records under a per-order lock.
+ *
+ * Threads: webhook handlers run on libmicrohttpd's threads, one per
+ * connection; each borrows a PostgreSQL connection from the pool for the
+ * request. svc->producer is thread-safe. */
+#ifndef OI_INGEST_H
+#define OI_INGEST_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "map.h"
+#include "rules.h"
+#include "wb/service.h"
+#include "wb/store.h"
+
+#define OI_SERVICE "order-ingest"
+
+typedef struct oi_config {
+    int pg_pool;              /* WB_ORDER_PG_POOL: connections for webhook threads, default 16 */
+    int kafka_timeout_ms;     /* WB_ORDER_KAFKA_TIMEOUT_MS: wait for the ack, default 4000 */
+    int64_t reconcile_ms;     /* WB_ORDER_RECONCILE_MS: reconciler period, default 60000; 0 off */
+    int64_t reconcile_overlap_ms; /* WB_ORDER_RECONCILE_OVERLAP_MS, default 300000 */
+    const char *public_url;   /* WB_ORDER_PUBLIC_URL: where shops reach this service; when set,
+                                 the reconciler re-creates missing WooCommerce webhooks */
+} oi_config;
+
+void oi_config_read(wb_env *env, oi_config *cfg);
+
+/* A fixed set of PostgreSQL connections shared by the handler threads. */
+typedef struct oi_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const char *dsn;
+    int size, free_count;
+    wb_pg **conns; /* NULL: not connected yet */
+    bool *busy;
+} oi_pool;
+
+void oi_pool_init(oi_pool *p, const char *dsn, int size);
+/* Borrows a connection (connecting when needed); NULL with err when
+ * PostgreSQL cannot be reached. */
+wb_pg *oi_pool_get(oi_pool *p, char *err, size_t errlen);
+/* Returns it; broken closes it so the next borrower reconnects. */
+void oi_pool_put(oi_pool *p, wb_pg *pg, bool broken);
+void oi_pool_close(oi_pool *p);
+
+typedef struct oi_ctx {
+    wb_service *svc;
+    oi_config cfg;
+    oi_pool pool;
+} oi_ctx;
+
+typedef enum oi_status {
+    OI_OK = 0,        /* decided, and produced when the action sends */
+    OI_KAFKA_DOWN = -1, /* no ack: nothing recorded (answer 503) */
+    OI_DB_DOWN = -2,    /* PostgreSQL failed: nothing recorded (answer 503) */
+} oi_status;
+
+/* Applies the rules to order and, when they say so, produces it to
+ * shop.orders.v1 (key store/order_id, waiting for the ack) and records it in
+ * ingested_orders (after the ack). receipt_key (may be NULL) is recorded in
+ * webhook_receipts, and a receipt already there makes it a duplicate. Sets
+ * *action; order->msg.type is set to what went out. */
+oi_status oi_ingest(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *order,
+                    const char *receipt_key, oi_action *action, char *err, size_t errlen);
+
+/* An order deleted in the shop that is known only by its id (WooCommerce
+ * order.deleted): the last message sent goes out again as `cancelled`, with
+ * version max(now_ms, last version + 1). */
+oi_status oi_ingest_deleted(oi_ctx *ctx, wb_pg *pg, const wb_store *store, const char *order_id,
+                            int64_t now_ms, oi_action *action, char *err, size_t errlen);
+
+/* {"SKU":qty,...} of the order's lines (malloc'd). */
+char *oi_open_quantities(const wb_order_msg *m);
+
+/* Publishes a dead letter for a body that cannot become an order (source
+ * kind `source_kind`: "webhook" or "poll"). key may be NULL. Returns 0, or -1
+ * when Kafka did not take it. */
+int oi_dead_letter(oi_ctx *ctx, const char *store_id, const char *source_kind, const char *path,
+                   const char *key, const char *reason, const void *body, size_t len);
+
+/* Counts an outcome: wb_orders_total{store,platform,source,outcome}. */
+void oi_count(const char *store_id, const char *platform, const char *source, const char *outcome);
+
+/* webhook.c: registers POST /webhooks/shopify and /webhooks/woocommerce. */
+void oi_add_routes(wb_service *svc, wb_http_server *http, void *ctx);
+
+
+/* reconcile.c: one pass over every enabled store, with the main loop's
+ * connection (main.c runs it every reconcile_ms, and when requested). */
+void oi_reconcile_all(oi_ctx *ctx, wb_pg *pg);
+/* POST /reconcile asks for a pass now (answered 202); the main loop takes it. */
+void oi_reconcile_request(void);
+bool oi_reconcile_requested(void); /* and clears the request */
+
+#endif

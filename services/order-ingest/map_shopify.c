@@ -1,0 +1,201 @@
+/* Shopify REST order (webhook body of orders/create, orders/updated,
+ * orders/cancelled) -> wb_order_msg. See map.h for the field rules. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map_internal.h"
+
+static oi_addr_in address_of(const cJSON *a) {
+    oi_addr_in in = {0};
+    if (!cJSON_IsObject(a)) return in;
+    in.first = oi_jstr(a, "first_name");
+    in.last = oi_jstr(a, "last_name");
+    in.company = oi_jstr(a, "company");
+    in.full_name = oi_jstr(a, "name");
+    in.address1 = oi_jstr(a, "address1");
+    in.address2 = oi_jstr(a, "address2");
+    in.postcode = oi_jstr(a, "zip");
+    in.city = oi_jstr(a, "city");
+    in.state = oi_jstr(a, "province");
+    in.country = oi_jstr(a, "country_code");
+    in.phone = oi_jstr(a, "phone");
+    return in;
+}
+
+/* The numeric id: an id past 2^53 is not exact as a JSON number, so the
+ * GraphQL id's digits (gid://shopify/Order/N), sent beside it, win. */
+static const char *shopify_id(const cJSON *o, char *buf, size_t size) {
+    const char *gid = oi_jstr(o, "admin_graphql_api_id");
+    const char *slash = gid ? strrchr(gid, '/') : NULL;
+    if (slash && slash[1] && strlen(slash + 1) < size &&
+        strspn(slash + 1, "0123456789") == strlen(slash + 1)) {
+        snprintf(buf, size, "%s", slash + 1);
+        return buf;
+    }
+    return oi_jid(o, "id", buf, size);
+}
+
+static char *lower(const char *s) {
+    if (!s) return NULL;
+    char *c = strdup(s);
+    for (char *p = c; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return c;
+}
+
+/* Sum of the "amount" of each element of a list, or -1 when absent. */
+static int64_t sum_amounts(const cJSON *list, const char *key) {
+    if (!cJSON_IsArray(list)) return -1;
+    int64_t sum = 0, v;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, list) {
+        if (oi_jamount(x, key, &v) == 0) sum += v;
+    }
+    return sum;
+}
+
+static int map_lines(const cJSON *items, bool taxes_included, wb_order_msg *m, char *err,
+                     size_t errlen) {
+    int n = cJSON_GetArraySize(items);
+    m->lines = calloc((size_t)(n ? n : 1), sizeof *m->lines);
+    for (int i = 0; i < n; i++) {
+        const cJSON *li = cJSON_GetArrayItem(items, i);
+        char idbuf[64];
+        const char *id = shopify_id(li, idbuf, sizeof idbuf);
+        const char *name = oi_jstr(li, "name");
+        if (!name) name = oi_jstr(li, "title");
+        const cJSON *q = cJSON_GetObjectItemCaseSensitive(li, "quantity");
+        const cJSON *cq = cJSON_GetObjectItemCaseSensitive(li, "current_quantity");
+        int64_t qty = cJSON_IsNumber(q) ? (int64_t)q->valuedouble : 0;
+        /* An order edit leaves removed lines with current_quantity 0. */
+        if (cJSON_IsNumber(cq) && (int64_t)cq->valuedouble < qty) qty = (int64_t)cq->valuedouble;
+        if (cJSON_IsNumber(cq) && qty <= 0) continue;
+        if (!id) {
+            snprintf(err, errlen, "lines[%d]: no line id", i);
+            return -1;
+        }
+        char *sku = oi_text(oi_jstr(li, "sku"), 255);
+        if (!sku) {
+            snprintf(err, errlen, "lines[%d]: no sku (line %s \"%s\")", i, id, name ? name : "");
+            return -1;
+        }
+        int64_t price;
+        if (oi_jamount(li, "price", &price) != 0) {
+            free(sku);
+            snprintf(err, errlen, "lines[%d]: no valid price (line %s)", i, id);
+            return -1;
+        }
+        int64_t discount = sum_amounts(cJSON_GetObjectItemCaseSensitive(li, "discount_allocations"),
+                                       "amount");
+        if (discount < 0 && oi_jamount(li, "total_discount", &discount) != 0) discount = 0;
+        int64_t total = price * qty - discount;
+        if (!taxes_included) {
+            int64_t tax = sum_amounts(cJSON_GetObjectItemCaseSensitive(li, "tax_lines"), "price");
+            if (tax > 0) total += tax;
+        }
+        wb_order_line *l = &m->lines[m->n_lines++];
+        l->line_id = oi_text(id, 64);
+        l->sku = sku;
+        l->name = oi_text(name ? name : sku, 255);
+        l->quantity = qty;
+        char buf[32];
+        oi_decimal_format(price, buf);
+        l->unit_price = strdup(buf);
+        oi_decimal_format(total, buf);
+        l->line_total = strdup(buf);
+    }
+    if (!m->n_lines) {
+        snprintf(err, errlen, "lines: the order has no line to fulfil");
+        return -1;
+    }
+    return 0;
+}
+
+int oi_map_shopify_json(const char *store_id, const cJSON *o, oi_order *out, char **order_id,
+                        char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    if (order_id) *order_id = NULL;
+    if (!cJSON_IsObject(o)) {
+        snprintf(err, errlen, "not a JSON object");
+        return OI_MAP_MALFORMED;
+    }
+    char idbuf[64];
+    const char *id = shopify_id(o, idbuf, sizeof idbuf);
+    if (!id) {
+        snprintf(err, errlen, "id: missing");
+        return OI_MAP_UNMAPPABLE;
+    }
+    if (order_id) *order_id = strdup(id);
+    wb_order_msg *m = &out->msg;
+    m->store_id = strdup(store_id);
+    m->platform = WB_PLATFORM_SHOPIFY;
+    m->order_id = strdup(id);
+    char numbuf[64];
+    const char *number = oi_jstr(o, "name");
+    if (!number) number = oi_jid(o, "order_number", numbuf, sizeof numbuf);
+    m->order_number = oi_text(number ? number : id, 64);
+
+    const char *updated = oi_jstr(o, "updated_at");
+    if (oi_parse_time_ms(updated, false, &m->version) != 0) {
+        snprintf(err, errlen, "order %s: updated_at: not a date-time with a zone", id);
+        goto unmappable;
+    }
+    m->created_at = oi_text(oi_jstr(o, "created_at"), 64);
+    m->currency = oi_text(oi_jstr(o, "currency"), 8);
+    const cJSON *ship = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "shipping_lines"), 0);
+    if (cJSON_IsObject(ship)) {
+        m->delivery_method.code = oi_text(oi_jstr(ship, "code"), 64);
+        m->delivery_method.name = oi_text(oi_jstr(ship, "title"), 255);
+    }
+    m->remark = oi_text(oi_jstr(o, "note"), 2000);
+
+    const cJSON *customer = cJSON_GetObjectItemCaseSensitive(o, "customer");
+    const char *email = oi_jstr(o, "email");
+    if (!email) email = oi_jstr(o, "contact_email");
+    if (!email && cJSON_IsObject(customer)) email = oi_jstr(customer, "email");
+    oi_addr_in shipping = address_of(cJSON_GetObjectItemCaseSensitive(o, "shipping_address"));
+    oi_addr_in billing = address_of(cJSON_GetObjectItemCaseSensitive(o, "billing_address"));
+    bool has_shipping = oi_addr_present(&shipping), has_billing = oi_addr_present(&billing);
+    oi_addr_in delivery = has_shipping ? shipping : billing;
+    oi_addr_in invoice = has_billing ? billing : delivery;
+    delivery.email = invoice.email = email;
+    const char *phone = delivery.phone ? delivery.phone : oi_jstr(o, "phone");
+    if (!phone && cJSON_IsObject(customer)) phone = oi_jstr(customer, "phone");
+    delivery.phone = phone;
+    oi_addr_build(&delivery, &m->customer);
+    oi_addr_build(&invoice, &m->invoice);
+    m->notification.email = m->customer.email ? strdup(m->customer.email) : NULL;
+    m->notification.mobile = phone ? oi_text(phone, 64) : NULL;
+
+    const cJSON *ti = cJSON_GetObjectItemCaseSensitive(o, "taxes_included");
+    if (map_lines(cJSON_GetObjectItemCaseSensitive(o, "line_items"), cJSON_IsTrue(ti), m, err,
+                  errlen) != 0)
+        goto unmappable;
+
+    const cJSON *cancelled = cJSON_GetObjectItemCaseSensitive(o, "cancelled_at");
+    out->cancelled = cJSON_IsString(cancelled) && cancelled->valuestring && *cancelled->valuestring;
+    out->financial_status = lower(oi_jstr(o, "financial_status"));
+    const char *fs = oi_jstr(o, "fulfillment_status");
+    out->fulfillment_status = lower(fs ? fs : "unfulfilled");
+    if (oi_map_finish(out, err, errlen) != OI_MAP_OK) goto unmappable;
+    return OI_MAP_OK;
+
+unmappable:
+    oi_order_free(out);
+    return OI_MAP_UNMAPPABLE;
+}
+
+int oi_map_shopify(const char *store_id, const char *json, size_t len, oi_order *out,
+                   char **order_id, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    if (order_id) *order_id = NULL;
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root) {
+        snprintf(err, errlen, "malformed JSON");
+        return OI_MAP_MALFORMED;
+    }
+    int rc = oi_map_shopify_json(store_id, root, out, order_id, err, errlen);
+    cJSON_Delete(root);
+    return rc;
+}
