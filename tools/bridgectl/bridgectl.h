@@ -40,5 +40,7 @@ int bctl_store_disable(int argc, char **argv);
 int bctl_store_settings(int argc, char **argv);
 int bctl_location_map(int argc, char **argv);
 int bctl_location_list(int argc, char **argv);
+int bctl_mapping_add(int argc, char **argv);
+int bctl_mapping_list(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static const bctl_command commands[] = {
     {"store", "settings", "list the settings `store set` changes", bctl_store_settings},
     {"location", "map", "map a shop location to a warehouse: STORE LOCATION WAREHOUSE [--default]", bctl_location_map},
     {"location", "list", "list a store's location mappings [--json]", bctl_location_list},
+    {"mapping", "add", "map a shop item to a sku: STORE SKU --product ID [--variant ID] [--item GID] [--barcode CODE]", bctl_mapping_add},
+    {"mapping", "list", "list a store's product mappings [--json]", bctl_mapping_list},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 
