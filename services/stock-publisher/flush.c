@@ -147,7 +147,8 @@ static void compute_values(publisher *p, store_batch *b) {
 
 /* Records the accepted values (stock_sent), one statement per store. */
 static void record_sent(publisher *p, const char *store_id, const sp_value *values, int count) {
-    size_t size = (size_t)(count ? count : 1);
+    if (count <= 0) return;
+    size_t size = (size_t)count;
     const char **locs = malloc(sizeof(char *) * size), **items = malloc(sizeof(char *) * size),
                **qtys = malloc(sizeof(char *) * size), **wins = malloc(sizeof(char *) * size);
     char (*nums)[24] = malloc(24 * size);
