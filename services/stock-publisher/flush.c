@@ -41,6 +41,7 @@ static void add_value(wb_strmap *batches, const sp_store *store, const sp_window
     b->values[b->count++] = (sp_value){
         .window = strdup(w->window), .item = strdup(item), .location = strdup(location),
         .change_from = -1, .first_offset = w->first_offset, .opened_ms = w->opened_ms,
+        .deadline_ms = w->deadline_ms,
         .touches = w->touches, .partition = partition, .outcome = SP_PENDING};
 }
 
@@ -183,6 +184,13 @@ static wb_metric *window_age(void) {
                         "store", buckets, sizeof buckets / sizeof buckets[0]);
 }
 
+static wb_metric *flush_lag(void) {
+    static const double buckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60};
+    return wb_histogram("wb_stock_flush_lag_seconds",
+                        "From a window's end to the shop's acceptance of its value.",
+                        "store", buckets, sizeof buckets / sizeof buckets[0]);
+}
+
 /* How long a store's windows wait before the next try: retry_ms, doubling
  * with every job in a row that could not reach the shop, up to 5 minutes. */
 static int64_t retry_delay(const publisher *p, int failures) {
@@ -203,8 +211,11 @@ static void settle(publisher *p, const char *store_id, sp_value *values, int cou
         wb_counter_add(wb_counter("wb_stock_events_coalesced_total",
                                   "Events behind the flushed windows (divide by windows flushed: the coalescing ratio).",
                                   "store"), (double)v->touches, store_id);
-        if (v->outcome == SP_SENT)
+        if (v->outcome == SP_SENT) {
             wb_histogram_observe(window_age(), (double)(now - v->opened_ms) / 1000.0, store_id);
+            int64_t lag = now > v->deadline_ms ? now - v->deadline_ms : 0;
+            wb_histogram_observe(flush_lag(), (double)lag / 1000.0, store_id);
+        }
         if (v->outcome != SP_RETRY || !part->owned) {
             if (part->owned) sp_tracker_release(&part->tracker, v->first_offset);
             continue;

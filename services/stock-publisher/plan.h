@@ -17,7 +17,7 @@ typedef struct sp_value {
     char *item, *location;
     int64_t quantity;     /* the value to set */
     int64_t change_from;  /* what the shop holds as far as we know, -1 = unknown */
-    int64_t first_offset, opened_ms, touches;
+    int64_t first_offset, opened_ms, deadline_ms, touches;
     int32_t partition;
     int outcome;          /* SP_PENDING until send.c decides */
     int origin;           /* send.c: index in the caller's array */

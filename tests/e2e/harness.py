@@ -150,8 +150,9 @@ def bridgectl(*args, stdin=None, dsn=None):
 
 
 def psql(sql, dsn=None):
-    p = subprocess.run(["psql", dsn or os.environ["WB_PG_DSN"], "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
-                       capture_output=True, text=True, timeout=60)
+    # The statement goes on stdin: a long one would not fit a command line.
+    p = subprocess.run(["psql", dsn or os.environ["WB_PG_DSN"], "-v", "ON_ERROR_STOP=1", "-qAt", "-f", "-"],
+                       input=sql, capture_output=True, text=True, timeout=120)
     if p.returncode != 0:
         raise AssertionError(f"psql: {p.stderr}")
     return p.stdout

@@ -3,6 +3,8 @@
  *
  *   testkafka produce TOPIC          lines "key<TAB>value" from stdin; exits 0
  *                                    once every message is acknowledged
+ *   testkafka seek-end TOPIC GROUP   commits GROUP's offsets at the end of every
+ *                                    partition, so it starts with what comes next
  *   testkafka consume TOPIC SECONDS [KEY_PREFIX]
  *                                    every message from the beginning (or of
  *                                    keys starting with KEY_PREFIX) as
@@ -85,6 +87,40 @@ static int consume(const char *brokers, const char *topic, int idle_seconds, con
     return 0;
 }
 
+static int seek_end(const char *brokers, const char *topic, const char *group) {
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "group.id", group, err, sizeof err)) {
+        fprintf(stderr, "testkafka: %s\n", err);
+        rd_kafka_conf_destroy(conf);
+        return 1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "testkafka: %s\n", err);
+        return 1;
+    }
+    const struct rd_kafka_metadata *md;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    int rc = 1;
+    if (rd_kafka_metadata(rk, 0, t, &md, 10000) == 0 && md->topic_cnt == 1) {
+        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+        for (int i = 0; i < md->topics[0].partition_cnt; i++) {
+            int64_t lo, hi;
+            if (rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hi, 10000)) continue;
+            rd_kafka_topic_partition_list_add(list, topic, i)->offset = hi;
+        }
+        rc = rd_kafka_commit(rk, list, 0) ? 1 : 0;
+        rd_kafka_topic_partition_list_destroy(list);
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(t);
+    rd_kafka_destroy(rk);
+    if (rc) fprintf(stderr, "testkafka: seek-end failed\n");
+    return rc;
+}
+
 int main(int argc, char **argv) {
     const char *brokers = getenv("WB_KAFKA_BROKERS");
     wb_log_init("testkafka", WB_LOG_ERROR);
@@ -94,6 +130,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (strcmp(argv[1], "produce") == 0) return produce(brokers, argv[2]);
+    if (strcmp(argv[1], "seek-end") == 0 && argc >= 4) return seek_end(brokers, argv[2], argv[3]);
     if (strcmp(argv[1], "consume") == 0 && argc >= 4)
         return consume(brokers, argv[2], atoi(argv[3]), argc > 4 ? argv[4] : NULL);
     fprintf(stderr, "testkafka: unknown command\n");
