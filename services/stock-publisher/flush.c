@@ -253,6 +253,7 @@ static void dispatch(publisher *p, store_batch *b) {
     sp_job *job = calloc(1, sizeof *job);
     job->store_id = strdup(b->store->id);
     job->platform = strdup(b->store->platform);
+    job->delta = strcmp(b->store->stock_mode, "delta") == 0;
     job->values = malloc(sizeof *job->values * (size_t)pending);
     job->client = c;
     int left = 0;

@@ -114,15 +114,15 @@ static cJSON *set_variables(const char *store_id, const sp_value *v, int count) 
 }
 
 /* The userErrors of the mutation, or NULL when the answer has no payload. */
-static const cJSON *user_errors(const cJSON *response, const char **top_error) {
+static const cJSON *user_errors(const cJSON *response, const char *mutation, const char **top_error) {
     const cJSON *errors = cJSON_GetObjectItemCaseSensitive(response, "errors");
     if (cJSON_IsArray(errors) && cJSON_GetArraySize(errors) > 0) {
         *top_error = json_str(cJSON_GetArrayItem(errors, 0), "message");
         return NULL;
     }
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(response, "data");
-    const cJSON *payload = cJSON_GetObjectItemCaseSensitive(data, "inventorySetQuantities");
-    *top_error = payload ? NULL : "no inventorySetQuantities in the answer";
+    const cJSON *payload = cJSON_GetObjectItemCaseSensitive(data, mutation);
+    *top_error = payload ? NULL : "no mutation payload in the answer";
     return payload ? cJSON_GetObjectItemCaseSensitive(payload, "userErrors") : NULL;
 }
 
@@ -189,7 +189,7 @@ static void shopify_call(const char *store_id, wb_shopify *c, sp_value *v, int c
             return;
         }
         const char *top = NULL;
-        const cJSON *errors = user_errors(resp, &top);
+        const cJSON *errors = user_errors(resp, "inventorySetQuantities", &top);
         if (top) {
             wb_error(store_id, "inventorySetQuantities refused: %s", top);
             mark(v, count, SP_RETRY);
@@ -217,7 +217,90 @@ static void shopify_call(const char *store_id, wb_shopify *c, sp_value *v, int c
     mark(v, count, SP_RETRY);
 }
 
+/* Delta mode: the difference to the last value the shop accepted, with no
+ * compare (changes made in the shop meanwhile are kept, which is the point of
+ * delta mode). The key names the call's windows and deltas. */
+static void shopify_adjust_call(const char *store_id, wb_shopify *c, sp_value *v, int count) {
+    char key[65];
+    idempotency_key(store_id, v, count, key);
+    cJSON *vars = cJSON_CreateObject(), *input = cJSON_AddObjectToObject(vars, "input");
+    cJSON_AddStringToObject(input, "name", "available");
+    cJSON_AddStringToObject(input, "reason", "correction");
+    char uri[128];
+    snprintf(uri, sizeof uri, "wmsbridge://stock/%.16s", key);
+    cJSON_AddStringToObject(input, "referenceDocumentUri", uri);
+    cJSON *changes = cJSON_AddArrayToObject(input, "changes");
+    for (int i = 0; i < count; i++) {
+        cJSON *ch = cJSON_CreateObject();
+        cJSON_AddStringToObject(ch, "inventoryItemId", v[i].item);
+        cJSON_AddStringToObject(ch, "locationId", v[i].location);
+        cJSON_AddNumberToObject(ch, "delta", (double)(v[i].quantity - v[i].change_from));
+        cJSON_AddNullToObject(ch, "changeFromQuantity");
+        cJSON_AddItemToArray(changes, ch);
+    }
+    cJSON_AddStringToObject(vars, "key", key);
+    cJSON *resp = NULL;
+    char err[256];
+    int rc = wb_shopify_graphql(c, wb_gql_inventory_adjust, vars, 10, &resp, err, sizeof err);
+    cJSON_Delete(vars);
+    if (rc != 0) {
+        wb_warn(store_id, "inventoryAdjustQuantities failed, will retry: %s", err);
+        mark(v, count, SP_RETRY);
+        return;
+    }
+    const char *top = NULL;
+    const cJSON *errors = user_errors(resp, "inventoryAdjustQuantities", &top);
+    if (top) {
+        wb_error(store_id, "inventoryAdjustQuantities refused: %s", top);
+        mark(v, count, SP_RETRY);
+    } else if (cJSON_GetArraySize(errors) == 0) {
+        mark(v, count, SP_SENT);
+    } else {
+        wb_error(store_id, "inventoryAdjustQuantities userErrors: %s",
+                 json_str(cJSON_GetArrayItem(errors, 0), "message"));
+        mark(v, count, SP_REJECTED);
+    }
+    cJSON_Delete(resp);
+}
+
 /* ---------------------------------------------------------------- WooCommerce */
+
+/* WooCommerce has no adjust operation: delta mode reads the shop's current
+ * stock of the call's items and sets current + difference. Returns false
+ * when the read failed (the call is then retried). */
+static bool woo_apply_deltas(const char *store_id, wb_woo *c, const char *endpoint, sp_value *v, int count) {
+    char path[128], query[2048];
+    const char *slash = strchr(v[0].item, '/');
+    if (slash) snprintf(path, sizeof path, "products/%.*s/variations", (int)(slash - v[0].item), v[0].item);
+    else snprintf(path, sizeof path, "products");
+    int n = snprintf(query, sizeof query, "per_page=100&include=");
+    for (int i = 0; i < count && n < (int)sizeof query - 32; i++) {
+        const char *id = strchr(v[i].item, '/');
+        n += snprintf(query + n, sizeof query - (size_t)n, "%s%s", i ? "," : "", id ? id + 1 : v[i].item);
+    }
+    wb_shop_response r = {0};
+    wb_woo_request(c, "GET", path, query, NULL, &r);
+    bool ok = r.status == 200;
+    cJSON *doc = ok ? cJSON_Parse(r.body) : NULL, *item;
+    int found = 0;
+    cJSON_ArrayForEach(item, doc) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+        const cJSON *qty = cJSON_GetObjectItemCaseSensitive(item, "stock_quantity");
+        for (int i = 0; i < count && cJSON_IsNumber(id) && cJSON_IsNumber(qty); i++) {
+            const char *vid = strchr(v[i].item, '/');
+            if (atoll(vid ? vid + 1 : v[i].item) != (long long)id->valuedouble) continue;
+            v[i].quantity = (int64_t)qty->valuedouble + (v[i].quantity - v[i].change_from);
+            v[i].change_from = (int64_t)qty->valuedouble;
+            found++;
+        }
+    }
+    if (!ok || found != count)
+        wb_warn(store_id, "delta mode: reading %s for %s answered %ld (%d of %d items found)", path, endpoint,
+                r.status, found, count);
+    cJSON_Delete(doc);
+    wb_shop_response_free(&r);
+    return ok && found == count;
+}
 
 static void woo_call(const char *store_id, wb_woo *c, const char *endpoint, sp_value *v, int count) {
     cJSON *body = cJSON_CreateObject(), *update = cJSON_AddArrayToObject(body, "update");
@@ -254,14 +337,37 @@ static void woo_call(const char *store_id, wb_woo *c, const char *endpoint, sp_v
     wb_shop_response_free(&r);
 }
 
-void sp_send_job(sp_job *job) {
+/* In delta mode a value with a known baseline goes out as a difference; one
+ * without (first contact) is set absolutely. Sorting puts the two groups in
+ * runs so each is planned into the fewest calls. */
+static int by_baseline(const void *a, const void *b) {
+    const sp_value *x = a, *y = b;
+    return (x->change_from >= 0) - (y->change_from >= 0);
+}
+
+static void send_group(sp_job *job, sp_value *values, int count, bool delta) {
     sp_call *calls = NULL;
-    int ncalls = sp_plan_calls(job->platform, job->values, job->count, &calls);
+    int ncalls = sp_plan_calls(job->platform, values, count, &calls);
     sp_client *c = job->client;
     for (int k = 0; k < ncalls; k++) {
-        sp_value *v = job->values + calls[k].first;
-        if (c->shopify) shopify_call(job->store_id, c->shopify, v, calls[k].count);
-        else woo_call(job->store_id, c->woo, calls[k].endpoint, v, calls[k].count);
+        sp_value *v = values + calls[k].first;
+        int n = calls[k].count;
+        if (c->shopify && delta) shopify_adjust_call(job->store_id, c->shopify, v, n);
+        else if (c->shopify) shopify_call(job->store_id, c->shopify, v, n);
+        else if (delta && !woo_apply_deltas(job->store_id, c->woo, calls[k].endpoint, v, n)) mark(v, n, SP_RETRY);
+        else woo_call(job->store_id, c->woo, calls[k].endpoint, v, n);
     }
     free(calls);
+}
+
+void sp_send_job(sp_job *job) {
+    if (!job->delta) {
+        send_group(job, job->values, job->count, false);
+        return;
+    }
+    qsort(job->values, (size_t)job->count, sizeof *job->values, by_baseline);
+    int first_known = 0;
+    while (first_known < job->count && job->values[first_known].change_from < 0) first_known++;
+    send_group(job, job->values, first_known, false);
+    send_group(job, job->values + first_known, job->count - first_known, true);
 }

@@ -24,6 +24,7 @@ typedef struct sp_client {
 typedef struct sp_job {
     struct sp_job *next;
     char *store_id, *platform;
+    bool delta;       /* the store's stock_mode is delta */
     sp_value *values; /* owned by the job */
     int count;
     sp_client *client;

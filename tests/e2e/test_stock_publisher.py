@@ -164,6 +164,27 @@ def test_woocommerce_batches_of_100():
     assert len(batches) == 2, [c.get("path") for c in calls][:10]
 
 
+def test_delta_mode_sends_differences():
+    sku, wsku = skus()[14], sorted(W.woo_items)[5]     # sent before: 104 and 45
+    for store in (SP, WC):
+        h.bridgectl("store", "set", store, "stock_mode", "delta")
+    time.sleep(1.2)
+    W.sim.call("PUT", f"/_sim/stores/{SP}/stock", {"sku": sku, "quantity": 101})   # the shop sold 3 meanwhile
+    W.sim.call("PUT", f"/_sim/stores/{WC}/stock", {"sku": wsku, "quantity": 43})   # and 2 here
+    reset_calls(SP)
+    h.produce("wms.stock.v1", [stock_event(sku, 90), stock_event(wsku, 50)])
+    try:
+        wait_values(SP, {sku: 101 + (90 - 104)})  # the difference, not the level: the shop's sale is kept
+        wait_values(WC, {wsku: 43 + (50 - 45)})
+        ops = [c.get("op", "") for c in W.sim.call("GET", f"/_sim/stores/{SP}/calls")]
+        assert any("inventoryAdjustQuantities" in o for o in ops), ops
+        assert not any("inventorySetQuantities" in o for o in ops), ops
+    finally:
+        for store in (SP, WC):
+            h.bridgectl("store", "set", store, "stock_mode", "absolute")
+        time.sleep(1.2)
+
+
 def test_compare_mismatch_recovered():
     sku = skus()[11]  # sent 101 in the burst
     W.sim.call("PUT", f"/_sim/stores/{SP}/stock", {"sku": sku, "quantity": 555})  # someone else changed it

@@ -6,6 +6,7 @@
 #define WB_SHOPIFY_DOCUMENTS_H
 
 extern const char wb_gql_inventory_set[];    /* inventorySetQuantities with @idempotent */
+extern const char wb_gql_inventory_adjust[]; /* inventoryAdjustQuantities (delta mode) */
 extern const char wb_gql_inventory_levels[]; /* available quantities of items at one location */
 #define WB_GQL_LEVELS_MAX_IDS 100
 
