@@ -63,6 +63,7 @@ def main():
     ap.add_argument("--events", type=int, default=200000)
     ap.add_argument("--window", type=int, default=10)
     ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for the publisher")
     args = ap.parse_args()
     os.environ["WB_BUILD_DIR"] = str(pathlib.Path(args.build).resolve())
     import harness as h  # after WB_BUILD_DIR is set
@@ -128,8 +129,14 @@ def main():
         changed[(store, platform)] += 1
     bound = sum(math.ceil(n / (250 if platform == "shopify" else 100)) for (s, platform), n in changed.items())
 
-    pub = h.service("stock-publisher", {"WB_STOCK_GROUP": group, "WB_LOG_LEVEL": "info",
-                                        "WB_STOCK_ROUTES_REFRESH_MS": "60000"})
+    env = {"WB_STOCK_GROUP": group, "WB_LOG_LEVEL": "info", "WB_STOCK_ROUTES_REFRESH_MS": "60000"}
+    env.update(kv.split("=", 1) for kv in args.env)  # e.g. --env WB_STOCK_COMMIT_INTERVAL_MS=5000
+    pub = h.service("stock-publisher", env)
+    perf = None
+    if os.environ.get("WB_BENCH_PERF"):  # profile the drain: perf report -i /tmp/stock-bench.perf
+        import subprocess
+        perf = subprocess.Popen(["perf", "record", "-g", "-o", "/tmp/stock-bench.perf", "-p", str(pub.proc.pid)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sample = rng.sample(sorted(last), min(300, len(last)))
 
     def wrong_in_shops():
@@ -152,6 +159,9 @@ def main():
                 first_at = time.time()
             if consumed_at is None and seen >= args.events:
                 consumed_at = time.time()
+                if perf:
+                    perf.send_signal(2)
+                    perf.wait()
             if consumed_at and time.time() - consumed_at > args.window:
                 wrong = wrong_in_shops()
                 if wrong == 0:

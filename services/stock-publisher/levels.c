@@ -8,6 +8,7 @@
 
 typedef struct level {
     char *warehouse, *article; /* NULL: empty slot; article = goods_owner/sku */
+    uint64_t hash;             /* compared first: articles share long prefixes */
     int64_t on_hand, reserved, version;
     int32_t partition;
     bool dirty;
@@ -23,6 +24,9 @@ static uint64_t hash(const char *a, const char *b) {
     for (; *a; a++) h = (h ^ (unsigned char)*a) * 1099511628211ULL;
     h = (h ^ 0x1f) * 1099511628211ULL;
     for (; *b; b++) h = (h ^ (unsigned char)*b) * 1099511628211ULL;
+    h ^= h >> 33; /* MurmurHash3's finaliser: the mask keeps only low bits */
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
     return h;
 }
 
@@ -43,12 +47,16 @@ void sp_levels_free(sp_levels *l) {
     free(l);
 }
 
-static level *find_slot(level *slots, size_t cap, const char *wh, const char *article) {
-    size_t i = hash(wh, article) & (cap - 1);
-    while (slots[i].warehouse &&
-           (strcmp(slots[i].warehouse, wh) != 0 || strcmp(slots[i].article, article) != 0))
+static level *find_slot_h(level *slots, size_t cap, const char *wh, const char *article, uint64_t h) {
+    size_t i = h & (cap - 1);
+    while (slots[i].warehouse && (slots[i].hash != h || strcmp(slots[i].article, article) != 0 ||
+                                  strcmp(slots[i].warehouse, wh) != 0))
         i = (i + 1) & (cap - 1);
     return &slots[i];
+}
+
+static level *find_slot(level *slots, size_t cap, const char *wh, const char *article) {
+    return find_slot_h(slots, cap, wh, article, hash(wh, article));
 }
 
 static void grow(sp_levels *l) {
@@ -56,7 +64,7 @@ static void grow(sp_levels *l) {
     level *slots = calloc(cap, sizeof *slots);
     for (size_t i = 0; i < l->cap; i++)
         if (l->slots[i].warehouse)
-            *find_slot(slots, cap, l->slots[i].warehouse, l->slots[i].article) = l->slots[i];
+            *find_slot_h(slots, cap, l->slots[i].warehouse, l->slots[i].article, l->slots[i].hash) = l->slots[i];
     free(l->slots);
     l->slots = slots;
     l->cap = cap;
@@ -73,6 +81,7 @@ static level *insert(sp_levels *l, const char *wh, const char *article) {
     if (!s->warehouse) {
         s->warehouse = strdup(wh);
         s->article = strdup(article);
+        s->hash = hash(wh, article);
         s->version = -1;
         l->count++;
     }
@@ -229,7 +238,7 @@ void sp_levels_drop_partition(sp_levels *l, int32_t partition) {
             free(old[i].article);
             continue;
         }
-        *find_slot(l->slots, l->cap, old[i].warehouse, old[i].article) = old[i];
+        *find_slot_h(l->slots, l->cap, old[i].warehouse, old[i].article, old[i].hash) = old[i];
         l->count++;
     }
     free(old);

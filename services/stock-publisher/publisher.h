@@ -27,11 +27,11 @@ typedef struct sp_partition {
 typedef struct sp_config {
     int64_t routes_refresh_ms; /* WB_STOCK_ROUTES_REFRESH_MS, default 30000 */
     int64_t flush_interval_ms; /* WB_STOCK_FLUSH_INTERVAL_MS, default 200 */
-    int64_t commit_interval_ms;/* WB_STOCK_COMMIT_INTERVAL_MS, default 1000 */
+    int64_t commit_interval_ms;/* WB_STOCK_COMMIT_INTERVAL_MS, default 3000 */
     int64_t retry_ms;          /* WB_STOCK_RETRY_MS: a failed window retries after this, default 5000 */
     int claim_limit;           /* WB_STOCK_CLAIM_LIMIT: windows per partition per flush, default 5000 */
     int64_t batch_slack_ms;    /* WB_STOCK_BATCH_SLACK_MS: how early a store's windows may join a due batch, default 2000 (at most half a window) */
-    int batch_messages;        /* WB_STOCK_BATCH_MESSAGES: events per consume step, default 5000 */
+    int batch_messages;        /* WB_STOCK_BATCH_MESSAGES: events per consume step, default 20000 */
     int senders;               /* WB_STOCK_SENDERS: sender threads, default 8 */
 } sp_config;
 

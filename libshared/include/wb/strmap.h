@@ -9,7 +9,8 @@
 #include <stdint.h>
 
 typedef struct wb_strmap_entry {
-    char *key; /* NULL: empty slot; WB_STRMAP_TOMBSTONE: deleted */
+    char *key; /* NULL: empty slot; a private tombstone marks a deleted one */
+    uint64_t hash; /* compared before the key: keys often share long prefixes */
     int64_t num;
     void *ptr;
 } wb_strmap_entry;
