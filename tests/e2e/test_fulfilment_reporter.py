@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""The fulfilment path end to end: wms.fulfilment.v1 on the real broker ->
+fulfilment-reporter (real PostgreSQL) -> simulated WooCommerce and Shopify
+stores. Each case reads the order back from shopsim's control API
+(fulfillments, notes, trackings, refunds) and the bridge's records."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+
+RUN = f"{os.getpid() % 100000}{int(time.time()) % 100000}"
+OWNER = f"frown{RUN}"
+WT, WN, WC, SP = f"frwt{RUN}", f"frwn{RUN}", f"frwc{RUN}", f"frsp{RUN}"
+GROUP = f"fulfil-e2e-{RUN}"
+TOPIC = "wms.fulfilment.v1"
+R = h.Reporter()
+
+
+class World:
+    sim = None
+    reporter = None
+    skus = {}  # store -> [sku, ...]
+
+
+W = World()
+
+
+def start_reporter(extra=None):
+    env = {"WB_FULFIL_GROUP": GROUP, "WB_FULFIL_RETRY_MS": "300", "WB_FULFIL_RETRY_MAX_MS": "1000",
+           "WB_LOG_LEVEL": "info"}
+    env.update(extra or {})
+    return h.service("fulfilment-reporter", env)
+
+
+def place(store, lines, shipping="4.90"):
+    """lines: (sku index, quantity, price) -> the order detail."""
+    body = {"lines": [{"sku": W.skus[store][i], "quantity": q, "price": p} for i, q, p in lines],
+            "email": "kund@example.com",
+            "shipping_method": {"code": "flat_rate", "title": "Flat rate", "total": shipping}}
+    return W.sim.call("POST", f"/_sim/stores/{store}/orders", body)
+
+
+def order(store, oid):
+    return W.sim.call("GET", f"/_sim/stores/{store}/orders/{oid}")
+
+
+def event(store, oid, kind, shipments=None, returns=None):
+    ev = {"type": kind, "store_id": store, "order_id": str(oid), "occurred_at": "2026-11-25T10:00:00Z"}
+    if shipments:
+        ev["shipments"] = shipments
+    if returns:
+        ev["returns"] = returns
+    return (f"{store}/{oid}", ev)
+
+
+def shipment(sid, lines, number=None, carrier="dhl"):
+    s = {"id": sid, "carrier": carrier, "lines": [{"line_id": str(l["id"]), "sku": l["sku"], "quantity": q}
+                                                   for l, q in lines]}
+    if number:
+        s["tracking_number"] = number
+        s["tracking_url"] = f"https://track.example/{number}"
+    return s
+
+
+def marked_notes(o, marker):
+    return [n for n in o["notes"] if marker in n["note"]]
+
+
+def report_state(store, oid, kind, rid):
+    return h.psql(f"SELECT state FROM fulfilment_reports WHERE store_id = {h.sql_literal(store)} "
+                  f"AND shop_order_id = '{oid}' AND kind = '{kind}' AND report_id = {h.sql_literal(rid)}").strip()
+
+
+def setup():
+    W.sim = h.Shopsim()
+    base = W.sim.base
+    # Stores of earlier runs of this test would point at a shopsim that is gone.
+    h.bridgectl("db", "migrate")
+    h.psql("DELETE FROM stores WHERE id ~ '^fr(wt|wn|wc|sp)[0-9]+$'")
+    for store, platform, tracking in ((WT, "woocommerce", True), (WN, "woocommerce", False),
+                                      (WC, "woocommerce", False), (SP, "shopify", False)):
+        W.sim.call("POST", "/_sim/stores", {"id": store, "platform": platform, "shipment_tracking": tracking})
+        products = W.sim.call("POST", f"/_sim/stores/{store}/seed",
+                              {"products": 3, "variants": 1, "stock": 50, "sku_prefix": f"F{store}"})
+        W.skus[store] = [p["variants"][0]["sku"] for p in products]
+        if platform == "shopify":
+            creds = f'{{"access_token":"shpat_{store}","api_secret":"shopsim-secret"}}'
+        else:
+            creds = f'{{"consumer_key":"ck_{store}","consumer_secret":"cs_{store}","webhook_secret":"shopsim-secret"}}'
+        h.bridgectl("store", "add", store, "--platform", platform, "--url", f"{base}/{store}", "--owner", OWNER,
+                    "--credentials", "-", stdin=creds)
+    h.bridgectl("store", "set", WT, "shipment_tracking", "true")
+    h.bridgectl("store", "set", WC, "note_visibility", "customer")
+    h.psql(f"INSERT INTO return_reason_rules (store_id, reason_code, refund_shipping) "
+           f"VALUES ({h.sql_literal(WT)}, 'damaged', true), ({h.sql_literal(WT)}, 'unwanted', false)")
+    # Start where the topic ends now: events of other runs are not ours.
+    p = h.subprocess.run([str(h.BUILD / "bin" / "testkafka"), "seek-end", TOPIC, GROUP],
+                         capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    W.reporter = start_reporter()
+
+
+def test_state_recorded_for_order_ingest_and_stock_path():
+    o = place(WN, [(0, 2, "10.00")])
+    oid = o["id"]
+    h.psql(f"INSERT INTO ingested_orders (store_id, shop_order_id, version, last_event_id, state, open_quantities) "
+           f"VALUES ({h.sql_literal(WN)}, '{oid}', '1', 'e1', 'sent', '{{\"{W.skus[WN][0]}\": 2}}')")
+    row = f"SELECT state || ' ' || open_quantities::text FROM ingested_orders WHERE store_id = {h.sql_literal(WN)} " \
+          f"AND shop_order_id = '{oid}'"
+    h.produce(TOPIC, [event(WN, oid, "accepted")])
+    h.wait_for("accepted", lambda: h.psql(row).strip() == "accepted {}", 30, 0.2)
+    h.produce(TOPIC, [event(WN, oid, "picking_started")])
+    h.wait_for("picking", lambda: h.psql(row).strip() == "picking {}", 30, 0.2)
+    # A late `accepted` (redelivery) never moves the state back.
+    h.produce(TOPIC, [event(WN, oid, "accepted"), event(WN, oid, "packed")])
+    h.produce(TOPIC, [event(WN, oid, "cancelled")])
+    h.wait_for("cancelled", lambda: h.psql(row).strip() == "cancelled {}", 30, 0.2)
+
+
+def test_woocommerce_with_extension_gets_tracking_and_completed():
+    o = place(WT, [(0, 1, "20.00"), (1, 2, "5.00")])
+    oid, lines = o["id"], o["lines"]
+    s = shipment("S1", [(lines[0], 1), (lines[1], 2)], number=f"JJD{RUN}1")
+    h.produce(TOPIC, [event(WT, oid, "accepted"), event(WT, oid, "dispatched", [s])])
+    got = h.wait_for("completed", lambda: (lambda d: d if d["status"] == "completed" else None)(order(WT, oid)),
+                     30, 0.2)
+    assert len(got["trackings"]) == 1, got["trackings"]
+    t = got["trackings"][0]
+    assert t["tracking_number"] == f"JJD{RUN}1" and t["tracking_provider"] == "dhl", t
+    assert t["tracking_link"] == f"https://track.example/JJD{RUN}1" and t["date_shipped"] == "2026-11-25", t
+    assert not marked_notes(got, "[shipment"), got["notes"]
+    assert report_state(WT, oid, "shipment", "S1") == "done"
+
+
+def test_woocommerce_without_extension_gets_private_note_once():
+    o = place(WN, [(1, 1, "12.00")])
+    oid, lines = o["id"], o["lines"]
+    s = shipment("S1", [(lines[0], 1)], number=f"PN{RUN}")
+    h.produce(TOPIC, [event(WN, oid, "dispatched", [s])])
+    h.wait_for("completed", lambda: order(WN, oid)["status"] == "completed", 30, 0.2)
+    # Redelivered, then a tracking update behind it on the same key: once the
+    # update's note is there, the redelivery has been handled.
+    s2 = shipment("S1", [(lines[0], 1)], number=f"PN{RUN}X")
+    h.produce(TOPIC, [event(WN, oid, "dispatched", [s]), event(WN, oid, "tracking_updated", [s2])])
+    h.wait_for("update note", lambda: marked_notes(order(WN, oid), f"[shipment S1#PN{RUN}X]"), 30, 0.2)
+    got = order(WN, oid)
+    notes = marked_notes(got, "[shipment S1]")
+    assert len(notes) == 1, got["notes"]
+    assert f"PN{RUN}" in notes[0]["note"] and f"https://track.example/PN{RUN}" in notes[0]["note"], notes
+    assert notes[0]["customer_note"] is False, notes
+    assert not got["trackings"], got["trackings"]
+
+
+def test_woocommerce_customer_note_when_configured():
+    o = place(WC, [(0, 1, "9.00")])
+    oid, lines = o["id"], o["lines"]
+    h.produce(TOPIC, [event(WC, oid, "dispatched", [shipment("P1", [(lines[0], 1)], carrier="postnord")])])
+    got = h.wait_for("note", lambda: (lambda d: d if marked_notes(d, "[shipment P1]") else None)(order(WC, oid)),
+                     30, 0.2)
+    note = marked_notes(got, "[shipment P1]")[0]
+    assert note["customer_note"] is True, note
+    assert note["note"].startswith("Shipped with postnord"), note
+
+
+def test_shopify_partial_shipment_then_the_rest():
+    o = place(SP, [(0, 3, "10.00"), (1, 1, "25.00")])
+    oid, lines = o["id"], o["lines"]
+    a, b = lines
+    first = shipment("S1", [(a, 1)], number=f"UPS{RUN}1", carrier="UPS")
+    h.produce(TOPIC, [event(SP, oid, "accepted"), event(SP, oid, "dispatched", [first])])
+    got = h.wait_for("first fulfillment", lambda: (lambda d: d if d["fulfillments"] else None)(order(SP, oid)), 30, 0.2)
+    assert len(got["fulfillments"]) == 1, got["fulfillments"]
+    f = got["fulfillments"][0]
+    assert f["number"] == f"UPS{RUN}1" and f["company"] == "UPS" and f["url"].endswith(f"UPS{RUN}1"), f
+    by_line = {l["id"]: l for l in got["lines"]}
+    assert by_line[a["id"]]["fulfilled"] == 1 and by_line[b["id"]]["fulfilled"] == 0, got["lines"]
+    assert got["fulfillment_status"] != "FULFILLED", got["fulfillment_status"]
+    second = shipment("S2", [(a, 2), (b, 1)], number=f"UPS{RUN}2", carrier="UPS")
+    h.produce(TOPIC, [event(SP, oid, "dispatched", [second]), event(SP, oid, "dispatched", [first])])
+    got = h.wait_for("second fulfillment", lambda: (lambda d: d if len(d["fulfillments"]) >= 2 else None)(order(SP, oid)),
+                     30, 0.2)
+    # A tracking update of S2 behind them: it must change S2's fulfilment, not add one.
+    upd = shipment("S2", [(a, 2), (b, 1)], number=f"UPS{RUN}2B", carrier="UPS")
+    h.produce(TOPIC, [event(SP, oid, "tracking_updated", [upd])])
+    got = h.wait_for("tracking updated",
+                     lambda: (lambda d: d if any(f["number"] == f"UPS{RUN}2B" for f in d["fulfillments"]) else None)(
+                         order(SP, oid)), 30, 0.2)
+    assert len(got["fulfillments"]) == 2, got["fulfillments"]
+    assert all(l["fulfilled"] == l["quantity"] for l in got["lines"]), got["lines"]
+    assert got["fulfillment_status"] == "FULFILLED", got["fulfillment_status"]
+    assert report_state(SP, oid, "shipment", "S1") == "done" and report_state(SP, oid, "shipment", "S2") == "done"
+
+
+def test_kill9_between_shop_call_and_record_sends_no_second_note():
+    o = place(WN, [(2, 1, "7.50")])
+    oid, lines = o["id"], o["lines"]
+    W.reporter.stop()
+    W.reporter.cleanup()
+    W.reporter = start_reporter({"WB_FULFIL_TEST_DIE_AFTER_SEND": "1"})
+    h.produce(TOPIC, [event(WN, oid, "dispatched", [shipment("K1", [(lines[0], 1)], number=f"K{RUN}")])])
+    h.wait_for("the reporter killed itself", lambda: W.reporter.proc.poll() is not None, 60, 0.2)
+    assert W.reporter.proc.returncode == -9, W.reporter.proc.returncode
+    assert len(marked_notes(order(WN, oid), "[shipment K1]")) == 1
+    assert report_state(WN, oid, "shipment", "K1") == "pending"
+    W.reporter.cleanup()
+    W.reporter = start_reporter()
+    h.wait_for("report done", lambda: report_state(WN, oid, "shipment", "K1") == "done", 60, 0.2)
+    got = h.wait_for("completed", lambda: (lambda d: d if d["status"] == "completed" else None)(order(WN, oid)), 30, 0.2)
+    assert len(marked_notes(got, "[shipment K1]")) == 1, got["notes"]
+
+
+def test_shopify_kill9_between_call_and_record_fulfils_once():
+    o = place(SP, [(2, 2, "8.00")])
+    oid, lines = o["id"], o["lines"]
+    W.reporter.stop()
+    W.reporter.cleanup()
+    W.reporter = start_reporter({"WB_FULFIL_TEST_DIE_AFTER_SEND": "1"})
+    h.produce(TOPIC, [event(SP, oid, "dispatched", [shipment("K1", [(lines[0], 1)], number=f"SK{RUN}")])])
+    h.wait_for("the reporter killed itself", lambda: W.reporter.proc.poll() is not None, 60, 0.2)
+    assert W.reporter.proc.returncode == -9, W.reporter.proc.returncode
+    assert report_state(SP, oid, "shipment", "K1") == "pending"
+    W.reporter.cleanup()
+    W.reporter = start_reporter()
+    h.wait_for("report done", lambda: report_state(SP, oid, "shipment", "K1") == "done", 60, 0.2)
+    got = order(SP, oid)
+    assert len(got["fulfillments"]) == 1 and got["fulfillments"][0]["number"] == f"SK{RUN}", got["fulfillments"]
+    assert got["lines"][0]["fulfilled"] == 1, got["lines"]
+
+
+def test_return_waits_for_completed_then_refunds_the_right_lines():
+    o = place(WT, [(0, 2, "10.00"), (1, 1, "30.00"), (2, 1, "5.00")], shipping="4.90")
+    oid, lines = o["id"], o["lines"]
+    a, b, c = lines
+    ret = {"id": "R1", "reason_code": "damaged",
+           "lines": [{"line_id": str(a["id"]), "sku": a["sku"], "quantity": 1, "restock": True},
+                     {"line_id": str(b["id"]), "sku": b["sku"], "quantity": 1, "restock": False}]}
+    h.produce(TOPIC, [event(WT, oid, "returned", returns=[ret])])
+    h.wait_for("held while processing", lambda: report_state(WT, oid, "refund", "R1/restock") == "" and
+               "waiting for the order to be completed" in W.reporter.output(), 30, 0.2)
+    assert not order(WT, oid)["refunds"]
+    W.sim.call("PATCH", f"/_sim/stores/{WT}/orders/{oid}", {"status": "completed"})
+    got = h.wait_for("refunds", lambda: (lambda d: d if len(d["refunds"]) == 2 else None)(order(WT, oid)), 30, 0.2)
+    by_restock = {r["restock"]: r for r in got["refunds"]}
+    assert [(l["line_id"], l["quantity"]) for l in by_restock[True]["lines"]] == [(a["id"], 1)], by_restock
+    assert [(l["line_id"], l["quantity"]) for l in by_restock[False]["lines"]] == [(b["id"], 1)], by_restock
+    # 'damaged' refunds shipping: with the first refund of the return.
+    assert by_restock[True]["amount"] == "14.90" and by_restock[False]["amount"] == "30.00", by_restock
+    by_line = {l["id"]: l for l in got["lines"]}
+    assert by_line[a["id"]]["refunded"] == 1 and by_line[b["id"]]["refunded"] == 1 and by_line[c["id"]]["refunded"] == 0
+    # 'unwanted' does not refund shipping; redelivering R1 refunds nothing again.
+    ret2 = {"id": "R2", "reason_code": "unwanted",
+            "lines": [{"line_id": str(c["id"]), "sku": c["sku"], "quantity": 1, "restock": True}]}
+    h.produce(TOPIC, [event(WT, oid, "returned", returns=[ret]), event(WT, oid, "returned", returns=[ret2])])
+    got = h.wait_for("third refund", lambda: (lambda d: d if len(d["refunds"]) >= 3 else None)(order(WT, oid)), 30, 0.2)
+    assert len(got["refunds"]) == 3, got["refunds"]
+    r2 = [r for r in got["refunds"] if r["lines"] and r["lines"][0]["line_id"] == c["id"]]
+    assert len(r2) == 1 and r2[0]["amount"] == "5.00", got["refunds"]
+
+
+def test_undecodable_and_unknown_store_go_to_dead_letters():
+    key = f"{WN}/dl{RUN}"
+    h.produce(TOPIC, [(key, '{"type":"dispatched"'),
+                      (f"nostore{RUN}/1", event(f"nostore{RUN}", 1, "accepted")[1])])
+    def found():
+        mine = [v for (_, _, k, v) in h.consume("bridge.deadletter.v1", key, idle_seconds=2) if k == key]
+        mine += [v for (_, _, k, v) in h.consume("bridge.deadletter.v1", f"nostore{RUN}/", idle_seconds=2)
+                 if k == f"nostore{RUN}/1"]
+        return mine if len(mine) >= 2 else None
+    letters = h.wait_for("two dead letters", found, 60, 0.5)
+    assert any("fulfilment-reporter" in v and "unknown store" in v for v in letters), letters
+
+
+def test_graceful_stop_exits_0():
+    code = W.reporter.stop()
+    out = W.reporter.output()
+    W.reporter.cleanup()
+    W.reporter = None
+    assert code == 0, f"exit {code}: {out[-1500:]}"
+    assert "LeakSanitizer" not in out and "runtime error" not in out, out[-1500:]
+
+
+def main():
+    if not R.run("setup", setup):
+        if W.sim:
+            W.sim.close()
+        return 1
+    try:
+        for name, fn in list(globals().items()):
+            if name.startswith("test_"):
+                R.run(name[5:], fn)
+    finally:
+        if W.reporter:
+            W.reporter.stop()
+            W.reporter.cleanup()
+        W.sim.close()
+        # The stores point at this shopsim, which is gone now.
+        h.psql(f"DELETE FROM stores WHERE id IN ({h.sql_literal(WT)}, {h.sql_literal(WN)}, "
+               f"{h.sql_literal(WC)}, {h.sql_literal(SP)})")
+    return 1 if R.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
