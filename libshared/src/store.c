@@ -26,6 +26,7 @@ const wb_store_setting wb_store_settings[] = {
     {"shipment_tracking", "shipment_tracking", "bool", "WooCommerce Shipment Tracking extension present"},
     {"virtual_as_non_stock", "virtual_as_non_stock", "bool", "virtual products become non-stock articles"},
     {"variations_limit", "variations_limit", "int >= 0", "variations imported per product, 0 = all"},
+    {"catalog_categories", "catalog_categories", "bool", "send product categories on shop.catalog.v1"},
 };
 const int wb_store_setting_count = sizeof wb_store_settings / sizeof wb_store_settings[0];
 

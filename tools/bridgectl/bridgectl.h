@@ -42,5 +42,7 @@ int bctl_location_map(int argc, char **argv);
 int bctl_location_list(int argc, char **argv);
 int bctl_mapping_add(int argc, char **argv);
 int bctl_mapping_list(int argc, char **argv);
+int bctl_products_sync(int argc, char **argv);
+int bctl_products_conflicts(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ static const bctl_command commands[] = {
     {"location", "list", "list a store's location mappings [--json]", bctl_location_list},
     {"mapping", "add", "map a shop item to a sku: STORE SKU --product ID [--variant ID] [--item GID] [--barcode CODE]", bctl_mapping_add},
     {"mapping", "list", "list a store's product mappings [--json]", bctl_mapping_list},
+    {"products", "sync", "sync a store's catalog now and show its progress: STORE [--no-wait]", bctl_products_sync},
+    {"products", "conflicts", "list a store's product mapping conflicts: STORE [--json]", bctl_products_conflicts},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 

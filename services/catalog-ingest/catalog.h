@@ -1,0 +1,208 @@
+/* catalog-ingest's state and steps. A sync (the whole catalog, or one
+ * product after a webhook) is a row in catalog_syncs; the main loop runs
+ * them (sync.c) one page at a time: fetch (fetch_shopify.c, fetch_woo.c) ->
+ * articles (article.c) -> mapping (decide.c decides, mapping.c reads and
+ * writes PostgreSQL) -> publish the changed ones (publish.c) -> record their
+ * content hashes and the page's cursor. See docs/catalog-path.md. */
+#ifndef CI_CATALOG_H
+#define CI_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "wb/proto.h"
+#include "wb/service.h"
+#include "wb/store.h"
+
+#define CI_SERVICE "catalog-ingest"
+#define CI_TOPIC "shop.catalog.v1"
+
+extern const char wb_gql_catalog_variants[]; /* libshared/src/shopify_documents.c */
+
+typedef struct ci_config {
+    int64_t poll_ms;         /* WB_CATALOG_POLL_MS: full sync period per store, default 300000; 0 off */
+    int shopify_page;        /* WB_CATALOG_SHOPIFY_PAGE: variants per query, default 100 (1-250) */
+    int woo_page;            /* WB_CATALOG_WOO_PAGE: products/variations per page, default 100 */
+    int kafka_timeout_ms;    /* WB_CATALOG_KAFKA_TIMEOUT_MS: acks of one page, default 30000 */
+    const char *unit;        /* WB_CATALOG_UNIT: the articles' unit, default "st" */
+} ci_config;
+
+void ci_config_read(wb_env *env, ci_config *cfg);
+
+typedef struct ci_ctx {
+    wb_service *svc;
+    ci_config cfg;
+} ci_ctx;
+
+/* ------------------------------------------------------------ article.c */
+
+/* One sellable item as the shop describes it (a Shopify variant, a
+ * WooCommerce simple product or variation). Strings are malloc'd; NULL or
+ * "" when the shop has none. */
+typedef struct ci_article {
+    char *product_id;        /* Shopify product gid; WooCommerce product id */
+    char *variant_id;        /* Shopify variant gid; WooCommerce variation id; "" for a simple product */
+    char *inventory_item_id; /* Shopify InventoryItem gid; "" for WooCommerce */
+    char *sku, *barcode;
+    char *title, *variant_title;
+    char **categories;
+    size_t n_categories;
+    bool is_virtual;
+    char *weight, *weight_unit;                 /* decimal string, g|kg|oz|lb */
+    char *length, *width, *height, *dim_unit;   /* decimal strings, mm|cm|m|in */
+    char *updated_at;                           /* RFC 3339 with zone */
+} ci_article;
+
+void ci_article_free(ci_article *a);
+
+typedef struct ci_articles {
+    ci_article *items;
+    size_t count, cap;
+} ci_articles;
+
+ci_article *ci_articles_add(ci_articles *list);
+void ci_articles_free(ci_articles *list);
+
+/* "Title - Variant", or the title alone when the variant has no name of its
+ * own (Shopify's "Default Title"); cut to 255 characters on a UTF-8
+ * boundary; the sku when the title is empty. malloc'd. */
+char *ci_article_name(const char *title, const char *variant_title, const char *sku);
+
+/* A number as the contract's decimal string ("0.5", "12"), or NULL when it
+ * is negative, not finite or too large. malloc'd. */
+char *ci_decimal(double v);
+/* A shop's decimal text ("0.50", "10") as the contract's decimal string, or
+ * NULL when it is empty or not a non-negative number. malloc'd. */
+char *ci_decimal_text(const char *s);
+
+typedef struct ci_article_opts {
+    const char *store_id, *unit;
+    wb_platform platform;
+    bool categories;            /* the store's catalog_categories */
+    bool virtual_as_non_stock;  /* the store's virtual_as_non_stock */
+} ci_article_opts;
+
+/* Fills msg (pointing into a and sku; free nothing but msg->categories,
+ * with ci_msg_release) for the WMS sku the article is mapped to. */
+void ci_article_msg(const ci_article *a, const char *sku, const ci_article_opts *o,
+                    wb_catalog_msg *msg);
+void ci_msg_release(wb_catalog_msg *msg);
+
+/* The content hash of an article as it would go out: the hex SHA-256 of its
+ * message with updated_at left out, so a touch in the shop that changes
+ * nothing the WMS sees sends nothing. */
+void ci_msg_hash(const wb_catalog_msg *msg, char out[65]);
+
+/* ------------------------------------------------------------- decide.c */
+
+typedef enum ci_decision {
+    CI_USE_EXISTING, /* the item's mapping exists and agrees */
+    CI_CREATE,       /* a new mapping, to wms_sku */
+    CI_CONFLICT,     /* reported, nothing mapped or sent */
+} ci_decision;
+
+typedef enum ci_via { CI_VIA_EXISTING, CI_VIA_SKU, CI_VIA_BARCODE, CI_VIA_NEW } ci_via;
+
+/* What PostgreSQL knows about an article. */
+typedef struct ci_known {
+    bool has_mapping;              /* a mapping for the item's product/variant ids */
+    const char *mapped_sku;        /* its sku */
+    const char *mapped_shop_sku;   /* the shop's sku when mapped (NULL: the same as mapped_sku) */
+    bool wms_has_sku;              /* a WMS article with the shop's sku */
+    int wms_barcode_matches;       /* WMS articles with the shop's barcode */
+    const char *wms_barcode_sku;   /* the first of them */
+    bool sku_mapped_elsewhere;     /* the resolved sku is mapped to another item */
+} ci_known;
+
+typedef struct ci_verdict {
+    ci_decision decision;
+    ci_via via;
+    const char *sku;           /* the WMS sku (points into the article or known) */
+    const char *conflict;      /* missing_sku | sku_changed | duplicate_sku | ambiguous_barcode */
+} ci_verdict;
+
+/* Step 1: which WMS sku a new item maps to: its own SKU when the WMS knows
+ * it (or knows no article by its barcode either), else the one WMS article
+ * with its barcode. Sets via and sku; a barcode shared by several WMS
+ * articles (and an unknown SKU) is the conflict ambiguous_barcode. */
+void ci_resolve(const char *shop_sku, const char *barcode, const ci_known *k, ci_verdict *v);
+
+/* The whole decision, mapping never changed: no SKU -> missing_sku; a
+ * mapping whose shop SKU differs from the shop's SKU now -> sku_changed; a
+ * new item whose resolved sku is mapped to another item -> duplicate_sku. */
+void ci_decide(const char *shop_sku, const char *barcode, const ci_known *k, ci_verdict *v);
+
+const char *ci_via_name(ci_via via);
+
+/* ------------------------------------------------------------ mapping.c */
+
+typedef struct ci_mapped {
+    char sku[256];
+    char hash[65];     /* "" when none */
+    ci_decision decision;
+    const char *conflict;
+    bool conflict_new; /* the conflict was not known before */
+} ci_mapped;
+
+/* Decides and applies one article: reads what is known, inserts a new
+ * mapping, or records a conflict (and counts it,
+ * wb_catalog_conflicts_total{store,kind}). A clean item's old conflicts are
+ * cleared. Returns 0, -1 on a PostgreSQL failure (err). */
+int ci_map_article(wb_pg *pg, const wb_store *store, const ci_article *a, ci_mapped *out,
+                   char *err, size_t errlen);
+
+/* Records the hash of what went out. */
+int ci_store_hash(wb_pg *pg, const char *store_id, const ci_article *a, const char *hash);
+
+/* ------------------------------------------------------------ fetch_*.c */
+
+/* One page of a full sync. cursor: where the page starts (NULL or "" at the
+ * start); on return *next is the next page's cursor (malloc'd) or NULL
+ * when this was the last page; *pages_total the pages in all when the
+ * platform tells (-1 otherwise). product_id: only that product (webhooks),
+ * all its variants in one call. Returns 0, -1 with err. */
+typedef struct ci_fetch {
+    const ci_config *cfg;
+    const wb_store *store;
+    void *client; /* wb_shopify* or wb_woo* */
+} ci_fetch;
+
+int ci_fetch_shopify(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
+                     char **next, long *pages_total, char *err, size_t errlen);
+int ci_fetch_woo(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
+                 char **next, long *pages_total, char *err, size_t errlen);
+
+/* Pure parts, exposed for tests: one Shopify variant node, one WooCommerce
+ * product (simple) or variation (parent given). Return 0, or -1 when the
+ * node is not an item (no id). */
+int ci_parse_shopify_variant(const cJSON *node, ci_article *a);
+int ci_parse_woo_simple(const cJSON *product, ci_article *a);
+int ci_parse_woo_variation(const cJSON *product, const cJSON *variation, ci_article *a);
+/* "2026-11-25T10:00:00" (WooCommerce's _gmt) -> "...Z"; a zone kept. malloc'd. */
+char *ci_gmt_time(const char *s);
+
+/* ------------------------------------------------------------ publish.c */
+
+/* Produces the messages (key store/sku) and waits for every ack. Returns the
+ * number acknowledged; all of them when it equals count. */
+size_t ci_publish(ci_ctx *ctx, const char *store_id, char **skus, char **values, size_t count,
+                  bool *acked);
+
+/* -------------------------------------------------------------- sync.c */
+
+/* Requests a full sync of every enabled store due by the schedule. */
+void ci_schedule(ci_ctx *ctx, wb_pg *pg);
+/* Runs what is requested (or left running by a dead replica). Returns true
+ * when it did something. */
+bool ci_run_pending(ci_ctx *ctx, wb_pg *pg);
+
+/* ------------------------------------------------------------ webhook.c */
+
+/* POST /webhooks/shopify/{store}, /webhooks/woocommerce/{store}, /sync/{store}. */
+void ci_add_routes(wb_service *svc, wb_http_server *http, void *ctx);
+
+/* Counts an outcome of the catalog path: wb_catalog_items_total{store,outcome}. */
+void ci_count(const char *store_id, const char *outcome, double n);
+
+#endif

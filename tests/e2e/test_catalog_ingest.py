@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""The catalog path end to end: simulated Shopify and WooCommerce stores ->
+catalog-ingest (real PostgreSQL) -> shop.catalog.v1 on the real broker and
+product_mappings. Syncs are started with `bridgectl products sync`, as an
+operator would; each case checks the messages on the topic and the rows."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+
+RUN = f"{os.getpid() % 100000}{int(time.time()) % 100000}"
+OWNER = f"cown{RUN}"
+WA, SA, WR = f"cwa{RUN}", f"csa{RUN}", f"cwr{RUN}"
+R = h.Reporter()
+TOPIC = "shop.catalog.v1"
+
+
+class World:
+    sim = None
+    svc = None
+    woo = []
+    shop = []
+    virtual_sku = None
+
+
+W = World()
+
+
+def start_service():
+    return h.service("catalog-ingest", {"WB_CATALOG_POLL_MS": "0", "WB_LOG_LEVEL": "info",
+                                        "WB_CATALOG_WOO_PAGE": os.environ.get("CI_WOO_PAGE", "100")})
+
+
+def add_store(store, platform, owner=OWNER):
+    base = W.sim.base
+    if platform == "shopify":
+        creds = f'{{"access_token":"shpat_{store}","api_secret":"shopsim-secret"}}'
+    else:
+        creds = f'{{"consumer_key":"ck_{store}","consumer_secret":"cs_{store}","webhook_secret":"shopsim-secret"}}'
+    h.bridgectl("store", "add", store, "--platform", platform, "--url", f"{base}/{store}", "--owner", owner,
+                "--credentials", "-", stdin=creds)
+
+
+def messages(store):
+    """(key, value dict) of every message of the store on the topic, in offset order per partition."""
+    return [(k, json.loads(v)) for _, _, k, v in h.consume(TOPIC, f"{store}/", idle_seconds=3)]
+
+
+def sync(store):
+    out = h.bridgectl("products", "sync", store)
+    assert " done: " in out, out
+    return out
+
+
+def setup():
+    W.sim = h.Shopsim()
+    h.bridgectl("db", "migrate")
+    h.bridgectl("topics", "ensure")
+    W.sim.call("POST", "/_sim/stores", {"id": WA, "platform": "woocommerce"})
+    W.woo = W.sim.call("POST", f"/_sim/stores/{WA}/seed", {"products": 1, "variants": 250, "sku_prefix": f"V{RUN}"})
+    W.woo += W.sim.call("POST", f"/_sim/stores/{WA}/seed", {"products": 2, "variants": 1, "sku_prefix": f"V{RUN}"})
+    W.virtual_sku = f"VIRT{RUN}"
+    W.woo.append(W.sim.call("POST", f"/_sim/stores/{WA}/products",
+                            {"title": "Gift wrapping", "virtual": True,
+                             "variants": [{"sku": W.virtual_sku, "barcode": "4000000000017", "price": "2.00"}]}))
+    add_store(WA, "woocommerce")
+    W.sim.call("POST", "/_sim/stores", {"id": SA, "platform": "shopify", "plan": "plus"})
+    W.shop = W.sim.call("POST", f"/_sim/stores/{SA}/seed", {"products": 4, "variants": 2, "sku_prefix": f"S{RUN}"})
+    add_store(SA, "shopify")
+    W.svc = start_service()
+
+
+def test_woo_variable_product_with_250_variations_imported_whole():
+    out = sync(WA)
+    msgs = messages(WA)
+    keys = {k for k, _ in msgs}
+    variable = W.woo[0]
+    assert variable["type"] == "variable" and len(variable["variants"]) == 250
+    want = {f"{WA}/{v['sku']}" for p in W.woo for v in p["variants"]}
+    assert len(want) == 253, len(want)
+    assert keys == want, (len(keys), sorted(want - keys)[:5], sorted(keys - want)[:5], out)
+    assert len(msgs) == 253, len(msgs)
+    by_sku = {m["sku"]: m for _, m in msgs}
+    v0 = variable["variants"][0]
+    m = by_sku[v0["sku"]]
+    assert m["product_id"] == str(variable["id"]) and m["variant_id"] == str(v0["id"]), m
+    assert m["name"].startswith(variable["title"] + " - "), m
+    assert m["unit"] == "st" and m["is_stock_article"] is True and m["barcode"] == v0["barcode"], m
+    assert m["weight"]["unit"] == "kg" and m["dimensions"]["unit"] == "cm", m
+    assert "categories" not in m, m
+    simple = W.woo[1]
+    ms = by_sku[simple["variants"][0]["sku"]]
+    assert "variant_id" not in ms and ms["name"] == simple["title"], ms
+    rows = h.psql(f"SELECT count(*), count(*) FILTER (WHERE shop_variant_id <> ''), "
+                  f"count(*) FILTER (WHERE inventory_item_id = ''), count(content_hash) "
+                  f"FROM product_mappings WHERE store_id = '{WA}'").strip()
+    assert rows == "253|250|253|253", rows
+    row = h.psql(f"SELECT shop_product_id || '/' || shop_variant_id FROM product_mappings "
+                 f"WHERE store_id = '{WA}' AND sku = {h.sql_literal(v0['sku'])}").strip()
+    assert row == f"{variable['id']}/{v0['id']}", row
+
+
+def test_virtual_product_non_stock_only_when_configured():
+    before = messages(WA)
+    virt = [m for _, m in before if m["sku"] == W.virtual_sku]
+    assert len(virt) == 1 and virt[0]["is_stock_article"] is True, virt
+    h.bridgectl("store", "set", WA, "virtual_as_non_stock", "true")
+    sync(WA)
+    after = messages(WA)
+    new = after[len(before):] if len(after) > len(before) else []
+    new = [m for k, m in after if (k, m) not in before]
+    assert [m["sku"] for m in new] == [W.virtual_sku], [m["sku"] for m in new]
+    assert new[0]["is_stock_article"] is False, new[0]
+
+
+def test_unchanged_catalog_sends_nothing():
+    before = len(messages(WA))
+    out = sync(WA)
+    assert " 0 sent" in out, out
+    after = len(messages(WA))
+    assert after == before, (before, after)
+
+
+def test_progress_bar_on_a_terminal():
+    env = dict(os.environ, WB_MASTER_KEY=h.MASTER_KEY)
+    cmd = f"{h.BUILD / 'bin' / 'bridgectl'} products sync {WA}"
+    p = subprocess.run(["script", "-qec", cmd, "/dev/null"], env=env, capture_output=True, timeout=120)
+    out = p.stdout.decode(errors="replace")  # bytes: text mode would turn the bar's \r into \n
+    assert p.returncode == 0, (p.returncode, out, p.stderr)
+    assert "\r" + WA + " [" in out and "items/s" in out and "ETA" in out and "1/1 pages" in out, out
+    assert "[########################]" in out and " done: " in out, out
+    plain = sync(WA)  # not a terminal: plain lines, no bar
+    assert "\r" not in plain and "items/s" in plain, plain
+
+
+def test_categories_sent_when_the_store_says_so():
+    h.bridgectl("store", "set", WA, "catalog_categories", "true")
+    W.sim.call("POST", f"/_sim/stores/{WA}/products",
+               {"title": "Tea", "categories": ["Drinks"], "variants": [{"sku": f"TEA{RUN}", "price": "3.00"}]})
+    sync(WA)
+    tea = [m for _, m in messages(WA) if m["sku"] == f"TEA{RUN}"]
+    assert len(tea) == 1 and tea[0]["categories"] == ["Drinks"], tea
+
+
+def shop_variant(p, i):
+    return p["variants"][i]
+
+
+def test_shopify_mapping_by_sku_and_barcode_existing_left_untouched():
+    p0, p1 = W.shop[0], W.shop[1]
+    kept = shop_variant(p0, 0)
+    # An existing mapping (made by hand) with another inventory item: left as it is.
+    h.bridgectl("mapping", "add", SA, kept["sku"], "--product", p0["gid"], "--variant", kept["gid"],
+                "--item", "gid://shopify/InventoryItem/999999")
+    # A WMS article whose barcode is a shop variant's, under another sku.
+    by_barcode = shop_variant(p1, 0)
+    wms_sku = f"WMS-{RUN}"
+    h.psql(f"INSERT INTO wms_articles (goods_owner, sku, barcode) VALUES ('{OWNER}', '{wms_sku}', "
+           f"{h.sql_literal(by_barcode['barcode'])})")
+    sync(SA)
+    msgs = {m["sku"]: m for _, m in messages(SA)}
+    assert len(msgs) == 8, sorted(msgs)
+    row = h.psql(f"SELECT inventory_item_id FROM product_mappings WHERE store_id = '{SA}' "
+                 f"AND sku = {h.sql_literal(kept['sku'])}").strip()
+    assert row == "gid://shopify/InventoryItem/999999", row
+    assert by_barcode["sku"] not in msgs and wms_sku in msgs, sorted(msgs)
+    m = msgs[wms_sku]
+    assert m["product_id"] == p1["gid"] and m["variant_id"] == by_barcode["gid"], m
+    row = h.psql(f"SELECT sku, shop_sku, inventory_item_id FROM product_mappings WHERE store_id = '{SA}' "
+                 f"AND shop_variant_id = {h.sql_literal(by_barcode['gid'])}").strip()
+    assert row == f"{wms_sku}|{by_barcode['sku']}|{by_barcode['inventory_item_gid']}", row
+    other = shop_variant(W.shop[2], 1)
+    row = h.psql(f"SELECT inventory_item_id FROM product_mappings WHERE store_id = '{SA}' "
+                 f"AND sku = {h.sql_literal(other['sku'])}").strip()
+    assert row == other["inventory_item_gid"], row
+    assert msgs[other["sku"]]["name"].startswith(W.shop[2]["title"] + " - "), msgs[other["sku"]]
+
+
+def test_shopify_sku_conflicts_reported():
+    taken = shop_variant(W.shop[3], 0)
+    dup = W.sim.call("POST", f"/_sim/stores/{SA}/products",
+                     {"title": "Copy", "variants": [{"sku": taken["sku"], "barcode": "4000000000024"},
+                                                    {"sku": "", "barcode": "4000000000031"}]})
+    before = len(messages(SA))
+    sync(SA)
+    after = messages(SA)
+    assert len(after) == before, (before, len(after))  # neither goes out
+    conflicts = json.loads(h.bridgectl("products", "conflicts", SA, "--json"))
+    kinds = {(c["kind"], c["product"]) for c in conflicts}
+    assert ("duplicate_sku", dup["gid"]) in kinds and ("missing_sku", dup["gid"]) in kinds, conflicts
+    text = h.bridgectl("products", "conflicts", SA)
+    assert "duplicate_sku" in text and taken["sku"] in text, text
+    row = h.psql(f"SELECT shop_product_id FROM product_mappings WHERE store_id = '{SA}' "
+                 f"AND sku = {h.sql_literal(taken['sku'])}").strip()
+    assert row == W.shop[3]["gid"], row  # the first mapping stays
+    metrics = h.http("GET", f"http://127.0.0.1:{W.svc.port}/metrics")[1]
+    assert f'wb_catalog_conflicts_total{{store="{SA}",kind="duplicate_sku"}} 1' in metrics, metrics[-1500:]
+
+
+def test_sku_changed_for_an_existing_variant_reported():
+    p = W.shop[2]
+    v = shop_variant(p, 0)
+    new_sku = f"CHANGED-{RUN}"
+    W.sim.call("PATCH", f"/_sim/stores/{SA}/products/{p['id']}", {"variants": [{"sku": v["sku"], "new_sku": new_sku}]})
+    sync(SA)
+    conflicts = json.loads(h.bridgectl("products", "conflicts", SA, "--json"))
+    changed = [c for c in conflicts if c["kind"] == "sku_changed"]
+    assert len(changed) == 1 and changed[0]["variant"] == v["gid"] and new_sku in changed[0]["detail"], conflicts
+    row = h.psql(f"SELECT sku FROM product_mappings WHERE store_id = '{SA}' "
+                 f"AND shop_variant_id = {h.sql_literal(v['gid'])}").strip()
+    assert row == v["sku"], row
+    assert not [m for _, m in messages(SA) if m["sku"] == new_sku]
+
+
+def test_woo_product_webhook_reaches_the_topic():
+    simple = W.woo[2]
+    W.sim.call("POST", f"/_sim/stores/{WA}/webhooks",
+               {"topic": "product.updated", "address": f"http://127.0.0.1:{W.svc.port}/webhooks/woocommerce/{WA}",
+                "secret": "shopsim-secret"})
+    W.sim.call("PATCH", f"/_sim/stores/{WA}/products/{simple['id']}", {"title": f"Renamed {RUN}"})
+    sku = simple["variants"][0]["sku"]
+
+    def renamed():
+        return [m for _, m in messages(WA) if m["sku"] == sku and m["name"] == f"Renamed {RUN}"]
+    h.wait_for("renamed article on the topic", renamed, timeout=60, interval=1)
+    status, _ = h.http("POST", f"http://127.0.0.1:{W.svc.port}/webhooks/woocommerce/{WA}", b'{"id":1}',
+                       {"X-WC-Webhook-Signature": "AAAA", "X-WC-Webhook-Topic": "product.updated"})
+    assert status == 401, status
+
+
+def test_shopify_product_webhook_reaches_the_topic():
+    p = W.shop[1]
+    W.sim.call("POST", f"/_sim/stores/{SA}/webhooks",
+               {"topic": "products/update", "address": f"http://127.0.0.1:{W.svc.port}/webhooks/shopify/{SA}"})
+    W.sim.call("PATCH", f"/_sim/stores/{SA}/products/{p['id']}", {"title": f"Shirt {RUN}"})
+    sku = shop_variant(p, 1)["sku"]
+
+    def renamed():
+        return [m for _, m in messages(SA) if m["sku"] == sku and m["name"].startswith(f"Shirt {RUN} - ")]
+    h.wait_for("renamed Shopify article on the topic", renamed, timeout=60, interval=1)
+    status, _ = h.http("POST", f"http://127.0.0.1:{W.svc.port}/webhooks/shopify/{SA}", b'{"id":1}',
+                       {"X-Shopify-Hmac-Sha256": "AAAA", "X-Shopify-Topic": "products/update"})
+    assert status == 401, status
+    status, _ = h.http("POST", f"http://127.0.0.1:{W.svc.port}/webhooks/shopify/nosuchstore{RUN}", b'{"id":1}',
+                       {"X-Shopify-Hmac-Sha256": "AAAA", "X-Shopify-Topic": "products/update"})
+    assert status == 404, status
+
+
+def test_sync_resumable_after_kill_9():
+    W.sim.call("POST", "/_sim/stores", {"id": WR, "platform": "woocommerce"})
+    seeded = W.sim.call("POST", f"/_sim/stores/{WR}/seed", {"products": 60, "variants": 1, "sku_prefix": f"R{RUN}"})
+    add_store(WR, "woocommerce", owner=f"{OWNER}r")  # its own WMS articles
+    W.svc.stop()
+    W.svc.cleanup()
+    os.environ["CI_WOO_PAGE"] = "5"
+    W.sim.call("PUT", f"/_sim/stores/{WR}/faults", {"slow_ms": 250})
+    W.svc = start_service()
+    h.bridgectl("products", "sync", WR, "--no-wait")
+    h.wait_for("three pages done", lambda: int(h.psql(
+        f"SELECT coalesce(max(pages_done), 0) FROM catalog_syncs WHERE store_id = '{WR}'").strip() or 0) >= 3,
+        timeout=60, interval=0.05)
+    W.svc.kill9()
+    W.svc.cleanup()
+    state = h.psql(f"SELECT state, pages_done FROM catalog_syncs WHERE store_id = '{WR}'").strip()
+    assert state.startswith("running|"), state
+    W.sim.call("PUT", f"/_sim/stores/{WR}/faults", {"slow_ms": 0})
+    # A webhook's product sync queued meanwhile runs between the pages (or after).
+    h.psql(f"INSERT INTO catalog_syncs (store_id, product_id, source) VALUES ('{WR}', '{seeded[-1]['id']}', 'test')")
+    W.svc = start_service()
+    out = sync(WR)  # joins the running sync
+    h.wait_for("product sync done", lambda: h.psql(
+        f"SELECT state FROM catalog_syncs WHERE store_id = '{WR}' AND product_id IS NOT NULL").strip() == "done")
+    msgs = messages(WR)
+    counts = {}
+    for k, _ in msgs:
+        counts[k] = counts.get(k, 0) + 1
+    want = {f"{WR}/{p['variants'][0]['sku']}" for p in seeded}
+    assert set(counts) == want, (sorted(want - set(counts))[:3], sorted(set(counts) - want)[:3], out)
+    twice = [k for k, n in counts.items() if n > 1]
+    assert max(counts.values()) <= 2 and len(twice) <= 5, twice  # at most the last page again
+    row = h.psql(f"SELECT state, pages_done, pages_total FROM catalog_syncs WHERE store_id = '{WR}' "
+                 f"AND product_id IS NULL").strip()
+    assert row == "done|12|12", row
+
+
+def test_sigterm_exits_clean():
+    code = W.svc.stop()
+    assert code == 0, code
+    out = W.svc.output()
+    assert "LeakSanitizer" not in out and "runtime error" not in out, out[-2000:]
+
+
+def main():
+    setup()
+    try:
+        for name, fn in [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]:
+            R.run(name, fn)
+    finally:
+        if W.svc:
+            W.svc.stop()
+            W.svc.cleanup()
+        W.sim.close()
+    sys.exit(1 if R.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
