@@ -90,29 +90,6 @@ static void idempotency_key(const char *store_id, const sp_value *v, int count, 
     free(text);
 }
 
-static cJSON *set_variables(const char *store_id, const sp_value *v, int count) {
-    char key[65];
-    idempotency_key(store_id, v, count, key);
-    cJSON *vars = cJSON_CreateObject(), *input = cJSON_AddObjectToObject(vars, "input");
-    cJSON_AddStringToObject(input, "name", "available");
-    cJSON_AddStringToObject(input, "reason", "correction");
-    char uri[128];
-    snprintf(uri, sizeof uri, "wmsbridge://stock/%.16s", key);
-    cJSON_AddStringToObject(input, "referenceDocumentUri", uri);
-    cJSON *qs = cJSON_AddArrayToObject(input, "quantities");
-    for (int i = 0; i < count; i++) {
-        cJSON *q = cJSON_CreateObject();
-        cJSON_AddStringToObject(q, "inventoryItemId", v[i].item);
-        cJSON_AddStringToObject(q, "locationId", v[i].location);
-        cJSON_AddNumberToObject(q, "quantity", (double)v[i].quantity);
-        if (v[i].change_from >= 0) cJSON_AddNumberToObject(q, "changeFromQuantity", (double)v[i].change_from);
-        else cJSON_AddNullToObject(q, "changeFromQuantity");
-        cJSON_AddItemToArray(qs, q);
-    }
-    cJSON_AddStringToObject(vars, "key", key);
-    return vars;
-}
-
 /* The userErrors of the mutation, or NULL when the answer has no payload. */
 static const cJSON *user_errors(const cJSON *response, const char *mutation, const char **top_error) {
     const cJSON *errors = cJSON_GetObjectItemCaseSensitive(response, "errors");
@@ -177,50 +154,11 @@ static void mark(sp_value *v, int count, int outcome) {
     for (int i = 0; i < count; i++) v[i].outcome = outcome;
 }
 
-static void shopify_call(const char *store_id, wb_shopify *c, sp_value *v, int count) {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        cJSON *vars = set_variables(store_id, v, count), *resp = NULL;
-        char err[256];
-        int rc = wb_shopify_graphql(c, wb_gql_inventory_set, vars, 10, &resp, err, sizeof err);
-        cJSON_Delete(vars);
-        if (rc != 0) {
-            wb_warn(store_id, "inventorySetQuantities failed, will retry: %s", err);
-            mark(v, count, SP_RETRY);
-            return;
-        }
-        const char *top = NULL;
-        const cJSON *errors = user_errors(resp, "inventorySetQuantities", &top);
-        if (top) {
-            wb_error(store_id, "inventorySetQuantities refused: %s", top);
-            mark(v, count, SP_RETRY);
-        } else if (cJSON_GetArraySize(errors) == 0) {
-            mark(v, count, SP_SENT);
-        } else if (has_code(errors, "CHANGE_FROM_QUANTITY_STALE") && attempt == 0) {
-            /* Someone else changed the shop since our last value: nothing was
-             * applied. Read what it holds now and set ours over it. */
-            wb_counter_inc(wb_counter("wb_stock_compare_mismatches_total",
-                                      "inventorySetQuantities answered CHANGE_FROM_QUANTITY_STALE.", "store"), store_id);
-            cJSON_Delete(resp);
-            if (!read_shop_values(c, v, count)) {
-                mark(v, count, SP_RETRY);
-                return;
-            }
-            continue;
-        } else {
-            wb_error(store_id, "inventorySetQuantities userErrors: %s",
-                     json_str(cJSON_GetArrayItem(errors, 0), "message"));
-            mark(v, count, SP_REJECTED);
-        }
-        cJSON_Delete(resp);
-        return;
-    }
-    mark(v, count, SP_RETRY);
-}
-
-/* Delta mode: the difference to the last value the shop accepted, with no
- * compare (changes made in the shop meanwhile are kept, which is the point of
- * delta mode). The key names the call's windows and deltas. */
-static void shopify_adjust_call(const char *store_id, wb_shopify *c, sp_value *v, int count) {
+/* What both inventory mutations take: name, reason, a reference, and per
+ * value either the quantity with its compare (set) or the difference to the
+ * last accepted value with no compare (adjust: delta mode keeps changes made
+ * in the shop meanwhile). The key names exactly what the call carries. */
+static cJSON *inventory_variables(const char *store_id, const sp_value *v, int count, bool delta) {
     char key[65];
     idempotency_key(store_id, v, count, key);
     cJSON *vars = cJSON_CreateObject(), *input = cJSON_AddObjectToObject(vars, "input");
@@ -229,38 +167,72 @@ static void shopify_adjust_call(const char *store_id, wb_shopify *c, sp_value *v
     char uri[128];
     snprintf(uri, sizeof uri, "wmsbridge://stock/%.16s", key);
     cJSON_AddStringToObject(input, "referenceDocumentUri", uri);
-    cJSON *changes = cJSON_AddArrayToObject(input, "changes");
+    cJSON *list = cJSON_AddArrayToObject(input, delta ? "changes" : "quantities");
     for (int i = 0; i < count; i++) {
-        cJSON *ch = cJSON_CreateObject();
-        cJSON_AddStringToObject(ch, "inventoryItemId", v[i].item);
-        cJSON_AddStringToObject(ch, "locationId", v[i].location);
-        cJSON_AddNumberToObject(ch, "delta", (double)(v[i].quantity - v[i].change_from));
-        cJSON_AddNullToObject(ch, "changeFromQuantity");
-        cJSON_AddItemToArray(changes, ch);
+        cJSON *q = cJSON_CreateObject();
+        cJSON_AddStringToObject(q, "inventoryItemId", v[i].item);
+        cJSON_AddStringToObject(q, "locationId", v[i].location);
+        if (delta) cJSON_AddNumberToObject(q, "delta", (double)(v[i].quantity - v[i].change_from));
+        else cJSON_AddNumberToObject(q, "quantity", (double)v[i].quantity);
+        if (!delta && v[i].change_from >= 0) cJSON_AddNumberToObject(q, "changeFromQuantity", (double)v[i].change_from);
+        else cJSON_AddNullToObject(q, "changeFromQuantity");
+        cJSON_AddItemToArray(list, q);
     }
     cJSON_AddStringToObject(vars, "key", key);
-    cJSON *resp = NULL;
+    return vars;
+}
+
+/* Sends one inventory mutation and marks the values by its answer. Returns
+ * true (values left pending) when the answer was CHANGE_FROM_QUANTITY_STALE
+ * and the caller may retry over the shop's current values. */
+static bool inventory_mutation(const char *store_id, wb_shopify *c, sp_value *v, int count, bool delta,
+                               bool may_retry_stale) {
+    const char *name = delta ? "inventoryAdjustQuantities" : "inventorySetQuantities";
+    cJSON *vars = inventory_variables(store_id, v, count, delta), *resp = NULL;
     char err[256];
-    int rc = wb_shopify_graphql(c, wb_gql_inventory_adjust, vars, 10, &resp, err, sizeof err);
+    int rc = wb_shopify_graphql(c, delta ? wb_gql_inventory_adjust : wb_gql_inventory_set, vars, 10, &resp,
+                                err, sizeof err);
     cJSON_Delete(vars);
     if (rc != 0) {
-        wb_warn(store_id, "inventoryAdjustQuantities failed, will retry: %s", err);
+        wb_warn(store_id, "%s failed, will retry: %s", name, err);
         mark(v, count, SP_RETRY);
-        return;
+        return false;
     }
     const char *top = NULL;
-    const cJSON *errors = user_errors(resp, "inventoryAdjustQuantities", &top);
+    const cJSON *errors = user_errors(resp, name, &top);
+    bool stale = false;
     if (top) {
-        wb_error(store_id, "inventoryAdjustQuantities refused: %s", top);
+        wb_error(store_id, "%s refused: %s", name, top);
         mark(v, count, SP_RETRY);
     } else if (cJSON_GetArraySize(errors) == 0) {
         mark(v, count, SP_SENT);
+    } else if (has_code(errors, "CHANGE_FROM_QUANTITY_STALE")) {
+        wb_counter_inc(wb_counter("wb_stock_compare_mismatches_total",
+                                  "inventorySetQuantities answered CHANGE_FROM_QUANTITY_STALE.", "store"), store_id);
+        stale = may_retry_stale;
+        if (!stale) mark(v, count, SP_RETRY);
     } else {
-        wb_error(store_id, "inventoryAdjustQuantities userErrors: %s",
-                 json_str(cJSON_GetArrayItem(errors, 0), "message"));
+        wb_error(store_id, "%s userErrors: %s", name, json_str(cJSON_GetArrayItem(errors, 0), "message"));
         mark(v, count, SP_REJECTED);
     }
     cJSON_Delete(resp);
+    return stale;
+}
+
+/* Absolute mode. A stale compare means someone else changed the shop since
+ * our last value and nothing was applied: read what it holds now and set ours
+ * over it, once. */
+static void shopify_call(const char *store_id, wb_shopify *c, sp_value *v, int count) {
+    if (!inventory_mutation(store_id, c, v, count, false, true)) return;
+    if (!read_shop_values(c, v, count)) {
+        mark(v, count, SP_RETRY);
+        return;
+    }
+    inventory_mutation(store_id, c, v, count, false, false);
+}
+
+static void shopify_adjust_call(const char *store_id, wb_shopify *c, sp_value *v, int count) {
+    inventory_mutation(store_id, c, v, count, true, false);
 }
 
 /* ---------------------------------------------------------------- WooCommerce */
