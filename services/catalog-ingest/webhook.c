@@ -22,6 +22,7 @@
 #include "catalog.h"
 #include "wb/crypto.h"
 #include "wb/log.h"
+#include "wb/webhook.h"
 #include "wb/metrics.h"
 
 #define SHOPIFY_PREFIX "/webhooks/shopify/"
@@ -41,31 +42,8 @@ static void reply(wb_http_response *res, int status, const char *fmt, ...) {
     res->content_type = "application/json";
 }
 
-static bool valid_store_id(const char *s) {
-    size_t n = strlen(s);
-    if (n == 0 || n > 63) return false;
-    for (const char *p = s; *p; p++)
-        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-'))
-            return false;
-    return true;
-}
 
-static bool is_ping(const wb_http_request *req) {
-    const char *b = req->body;
-    if (req->body_len < 12 || strncmp(b, "webhook_id=", 11) != 0) return false;
-    for (size_t i = 11; i < req->body_len; i++)
-        if (!isdigit((unsigned char)b[i])) return false;
-    return true;
-}
 
-static char *secret_of(const wb_store *s) {
-    cJSON *c = s->credentials ? cJSON_Parse(s->credentials) : NULL;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-        c, strcmp(s->platform, "shopify") == 0 ? "api_secret" : "webhook_secret");
-    char *out = cJSON_IsString(v) && *v->valuestring ? strdup(v->valuestring) : NULL;
-    cJSON_Delete(c);
-    return out;
-}
 
 /* The product a webhook body is about (a variation's parent on WooCommerce). */
 static bool product_of(const wb_http_request *req, char *out, size_t size) {
@@ -98,7 +76,7 @@ static void handle(ci_ctx *ctx, const wb_http_request *req, wb_http_response *re
                    wb_pg **pgp, wb_store *store, bool *loaded) {
     const char *platform = shopify ? "shopify" : "woocommerce";
     const char *store_id = req->path + strlen(shopify ? SHOPIFY_PREFIX : WOO_PREFIX);
-    if (!valid_store_id(store_id)) return reply(res, 404, "{\"error\":\"unknown store\"}");
+    if (!wb_webhook_store_id_ok(store_id)) return reply(res, 404, "{\"error\":\"unknown store\"}");
     if (!ctx->svc->has_master_key) return reply(res, 503, "{\"error\":\"credentials unavailable\"}");
     char err[512];
     wb_pg *pg = *pgp = wb_pg_connect(ctx->svc->cfg.pg_dsn, err, sizeof err);
@@ -114,11 +92,10 @@ static void handle(ci_ctx *ctx, const wb_http_request *req, wb_http_response *re
     if (rc == 1) return reply(res, 404, "{\"error\":\"unknown store\"}");
     *loaded = true;
     if (strcmp(store->platform, platform) != 0) return reply(res, 404, "{\"error\":\"unknown store\"}");
-    const char *sig = wb_http_header(req, shopify ? "X-Shopify-Hmac-Sha256" : "X-WC-Webhook-Signature");
-    char *secret = secret_of(store);
-    bool signed_ok = secret && sig && wb_webhook_signature_ok(secret, req->body, req->body_len, sig);
-    free(secret);
-    if (!shopify && is_ping(req) && (!sig || signed_ok)) return reply(res, 200, "{\"status\":\"pong\"}");
+    const char *sig = wb_webhook_signature(store, req);
+    bool signed_ok = wb_webhook_signed_ok(store, req);
+    if (!shopify && wb_webhook_is_ping(req->body, req->body_len) && (!sig || signed_ok))
+        return reply(res, 200, "{\"status\":\"pong\"}");
     if (!signed_ok) {
         wb_warn(store_id, "%s product webhook refused: %s signature", platform, sig ? "wrong" : "no");
         return reply(res, 401, "{\"error\":\"invalid signature\"}");
@@ -165,7 +142,7 @@ static void woo_handler(const wb_http_request *req, wb_http_response *res, void 
 static void sync_handler(const wb_http_request *req, wb_http_response *res, void *arg) {
     ci_ctx *ctx = arg;
     const char *store_id = req->path + strlen(SYNC_PREFIX);
-    if (!valid_store_id(store_id)) return reply(res, 404, "{\"error\":\"unknown store\"}");
+    if (!wb_webhook_store_id_ok(store_id)) return reply(res, 404, "{\"error\":\"unknown store\"}");
     char err[512];
     wb_pg *pg = wb_pg_connect(ctx->svc->cfg.pg_dsn, err, sizeof err);
     if (!pg) return reply(res, 503, "{\"error\":\"postgresql unavailable\"}");

@@ -29,6 +29,7 @@
 #include "ingest.h"
 #include "map_internal.h"
 #include "wb/crypto.h"
+#include "wb/webhook.h"
 #include "wb/log.h"
 #include "wb/metrics.h"
 #include "wb/runloop.h"
@@ -70,14 +71,6 @@ static void json_safe(const char *in, char *out, size_t size) {
     out[j] = 0;
 }
 
-static bool valid_store_id(const char *s) {
-    size_t n = strlen(s);
-    if (n == 0 || n > 63) return false;
-    for (const char *p = s; *p; p++)
-        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-'))
-            return false;
-    return true;
-}
 
 /* host[:port] of a base URL, lowercased. */
 static void url_host(const char *url, char *out, size_t size) {
@@ -112,23 +105,6 @@ static int store_by_domain(wb_pg *pg, const char *domain, char *id, size_t size)
     return found;
 }
 
-/* The webhook secret from the unsealed credentials, malloc'd, or NULL. */
-static char *webhook_secret(const wb_store *s) {
-    if (!s->credentials) return NULL;
-    cJSON *c = cJSON_Parse(s->credentials);
-    const char *v = oi_jstr(c, strcmp(s->platform, "shopify") == 0 ? "api_secret" : "webhook_secret");
-    char *out = v ? strdup(v) : NULL;
-    cJSON_Delete(c);
-    return out;
-}
-
-static bool is_ping(const wb_http_request *req) {
-    const char *b = req->body;
-    if (req->body_len < 12 || strncmp(b, "webhook_id=", 11) != 0) return false;
-    for (size_t i = 11; i < req->body_len; i++)
-        if (!isdigit((unsigned char)b[i])) return false;
-    return true;
-}
 
 static void dead_letter(request *r, const char *key, const char *reason) {
     if (oi_dead_letter(r->ctx, r->store.id, "webhook", r->req->path, key, reason, r->req->body,
@@ -269,7 +245,7 @@ static void handle(request *r, const char *prefix) {
     if (*rest && *rest != '/') RETURN_REPLY(r, 404, "{\"error\":\"not found\"}");
     if (*rest == '/') rest++;
     if (*rest) {
-        if (!valid_store_id(rest)) RETURN_REPLY(r, 404, "{\"error\":\"unknown store\"}");
+        if (!wb_webhook_store_id_ok(rest)) RETURN_REPLY(r, 404, "{\"error\":\"unknown store\"}");
         snprintf(store_id, sizeof store_id, "%s", rest);
     }
     const char *domain =
@@ -307,12 +283,10 @@ static void handle(request *r, const char *prefix) {
         RETURN_REPLY(r, 404, "{\"error\":\"unknown store\"}");
     }
 
-    const char *sig = wb_http_header(req, r->platform == WB_PLATFORM_SHOPIFY ? "X-Shopify-Hmac-Sha256"
-                                                                               : "X-WC-Webhook-Signature");
-    char *secret = webhook_secret(&r->store);
-    bool signed_ok = secret && sig && wb_webhook_signature_ok(secret, req->body, req->body_len, sig);
-    free(secret);
-    if (r->platform == WB_PLATFORM_WOOCOMMERCE && is_ping(req) && (!sig || signed_ok)) {
+    const char *sig = wb_webhook_signature(&r->store, req);
+    bool signed_ok = wb_webhook_signed_ok(&r->store, req);
+    if (r->platform == WB_PLATFORM_WOOCOMMERCE && wb_webhook_is_ping(req->body, req->body_len) &&
+        (!sig || signed_ok)) {
         wb_info(store_id, "woocommerce webhook ping answered");
         RETURN_REPLY(r, 200, "{\"status\":\"pong\"}");
     }
