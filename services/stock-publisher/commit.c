@@ -49,14 +49,24 @@ static void resync_partition(publisher *p, int32_t id) {
 }
 
 /* A Redis that restarted empty or was flushed has lost the windows and the
- * owner keys; the trackers still know every open window, so write them back. */
+ * owner keys; the trackers still know every open window, so write them back.
+ * An owner key naming another replica for a partition Kafka assigned here
+ * (a stale replica re-owned it after such a loss) is taken back after a
+ * second look, since Kafka's assignment is what decides. */
 static void watch_redis(publisher *p, int32_t id) {
+    sp_partition *part = &p->parts[id];
     sp_owner_state st = sp_windows_check(p->svc->redis, id, p->token);
-    if (st != SP_OWNER_LOST) return;
-    wb_warn(NULL, "partition %d: Redis lost its windows; re-opening %d from the offsets tracker", id,
-            sp_tracker_open_count(&p->parts[id].tracker));
-    wb_counter_inc(wb_counter("wb_stock_redis_resyncs_total", "Windows re-written after Redis lost data.", ""));
-    if (sp_windows_own(p->svc->redis, id, p->token) == 0) resync_partition(p, id);
+    part->foreign_checks = st == SP_OWNED_BY_OTHER ? part->foreign_checks + 1 : 0;
+    if (st == SP_OWNER_LOST) {
+        wb_warn(NULL, "partition %d: Redis lost its windows; re-opening %d from the offsets tracker", id,
+                sp_tracker_open_count(&part->tracker));
+        wb_counter_inc(wb_counter("wb_stock_redis_resyncs_total", "Windows re-written after Redis lost data.", ""));
+        if (sp_windows_own_if_free(p->svc->redis, id, p->token) == 0) resync_partition(p, id);
+    } else if (part->foreign_checks >= 2) {
+        wb_warn(NULL, "partition %d is assigned here but its windows name another owner; taking them back", id);
+        part->foreign_checks = 0;
+        if (sp_windows_own(p->svc->redis, id, p->token) == 0) resync_partition(p, id);
+    }
 }
 
 static void commit_partition(publisher *p, int32_t id) {
@@ -96,6 +106,7 @@ static void take_partition(publisher *p, int32_t id, int64_t committed) {
     sp_tracker_init(&part->tracker, committed < 0 ? 0 : committed);
     wb_strmap_init(&part->pending);
     part->committed = committed;
+    part->foreign_checks = 0;
     part->owned = true;
     if (sp_levels_load_partition(p->levels, p->svc->pg, id) < 0)
         wb_error(NULL, "partition %d: loading levels failed: %s", id, wb_pg_error(p->svc->pg));

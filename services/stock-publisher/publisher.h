@@ -22,6 +22,7 @@ typedef struct sp_partition {
     sp_tracker tracker;
     int64_t committed;  /* the last committed offset (the next to read) */
     wb_strmap pending;  /* window -> touch not yet in Redis (num: first offset, ptr: sp_pending) */
+    int foreign_checks; /* commit rounds in a row that found another owner's token */
 } sp_partition;
 
 typedef struct sp_config {

@@ -74,6 +74,15 @@ int sp_windows_own(wb_redis *r, int32_t partition, const char *token) {
     return rc;
 }
 
+int sp_windows_own_if_free(wb_redis *r, int32_t partition, const char *token) {
+    char win[64], due[64], owner[64];
+    keys(partition, win, due, owner, sizeof win);
+    redisReply *reply = wb_redis_command(r, "SET %s %s NX", owner, token);
+    int rc = reply && reply->type == REDIS_REPLY_STATUS ? 0 : reply && reply->type == REDIS_REPLY_NIL ? 1 : -1;
+    if (reply) freeReplyObject(reply);
+    return rc;
+}
+
 sp_owner_state sp_windows_check(wb_redis *r, int32_t partition, const char *token) {
     char win[64], due[64], owner[64];
     keys(partition, win, due, owner, sizeof win);

@@ -34,8 +34,14 @@ typedef struct sp_window {
     int64_t opened_ms, deadline_ms, first_offset, touches;
 } sp_window;
 
-/* Makes this replica the owner of the partition's windows. */
+/* Makes this replica the owner of the partition's windows (Kafka just
+ * assigned it here: whoever held it before is fenced off). */
 int sp_windows_own(wb_redis *r, int32_t partition, const char *token);
+/* The same only while nobody owns it: 0 taken, 1 someone else was quicker,
+ * -1 Redis error. After Redis lost its data a replica re-owns its partitions
+ * this way, so a stale replica that still believes in an old assignment
+ * cannot take a partition from its rightful owner. */
+int sp_windows_own_if_free(wb_redis *r, int32_t partition, const char *token);
 /* Whether this replica still owns the partition's windows. */
 typedef enum { SP_OWNED, SP_OWNED_BY_OTHER, SP_OWNER_LOST, SP_OWNER_ERROR } sp_owner_state;
 /* SP_OWNER_LOST: the owner key is gone, so Redis lost its data (flushed or

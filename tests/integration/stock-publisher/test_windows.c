@@ -141,6 +141,11 @@ TEST(loss_of_redis_data_is_detected) {
     CHECK_INT(sp_windows_check(r, part, "replica-b"), SP_OWNER_LOST);
     sp_touch t[] = {{"s|x|l", 0, 9, 1}};
     CHECK_INT(sp_windows_touch(r, part, "replica-b", 5000000, t, 1), SP_NOT_OWNER); /* until re-owned */
+    /* After the loss the first replica to re-own wins; a stale one that
+     * still believes in an old assignment cannot take it away. */
+    CHECK_INT(sp_windows_own_if_free(r, part, "replica-b"), 0);
+    CHECK_INT(sp_windows_own_if_free(r, part, "stale-replica"), 1);
+    CHECK_INT(sp_windows_check(r, part, "replica-b"), SP_OWNED);
 }
 
 TEST(window_names_split) {
