@@ -277,3 +277,17 @@ int oi_map_finish(oi_order *o, char *err, size_t errlen) {
     free(json);
     return OI_MAP_OK;
 }
+
+int oi_map_raw(oi_json_mapper map, const char *store_id, const char *json, size_t len, oi_order *out,
+               char **order_id, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    if (order_id) *order_id = NULL;
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root) {
+        snprintf(err, errlen, "malformed JSON");
+        return OI_MAP_MALFORMED;
+    }
+    int rc = map(store_id, root, out, order_id, err, errlen);
+    cJSON_Delete(root);
+    return rc;
+}

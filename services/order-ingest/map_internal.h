@@ -7,6 +7,13 @@
 
 /* A string field that is present and not empty, else NULL. */
 const char *oi_jstr(const cJSON *o, const char *key);
+
+/* Parses a raw body and hands it to a platform's mapper: OI_MAP_MALFORMED
+ * when it is not JSON. */
+typedef int (*oi_json_mapper)(const char *store_id, const cJSON *o, oi_order *out, char **order_id,
+                              char *err, size_t errlen);
+int oi_map_raw(oi_json_mapper map, const char *store_id, const char *json, size_t len, oi_order *out,
+               char **order_id, char *err, size_t errlen);
 /* An id given as a JSON integer or a string, written to buf; NULL when
  * absent, empty, negative or not a whole number below 2^53. */
 const char *oi_jid(const cJSON *o, const char *key, char *buf, size_t size);

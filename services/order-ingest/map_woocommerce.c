@@ -164,14 +164,5 @@ unmappable:
 
 int oi_map_woocommerce(const char *store_id, const char *json, size_t len, oi_order *out,
                        char **order_id, char *err, size_t errlen) {
-    memset(out, 0, sizeof *out);
-    if (order_id) *order_id = NULL;
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!root) {
-        snprintf(err, errlen, "malformed JSON");
-        return OI_MAP_MALFORMED;
-    }
-    int rc = oi_map_woocommerce_json(store_id, root, out, order_id, err, errlen);
-    cJSON_Delete(root);
-    return rc;
+    return oi_map_raw(oi_map_woocommerce_json, store_id, json, len, out, order_id, err, errlen);
 }

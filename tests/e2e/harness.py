@@ -180,3 +180,12 @@ def consume(topic, key_prefix, idle_seconds=3):
 
 def sql_literal(s):
     return "'" + str(s).replace("'", "''") + "'"
+
+
+def assert_clean_stop(process):
+    """SIGTERM: exit 0 and no sanitizer report in the output."""
+    code = process.stop()
+    out = process.output()
+    process.cleanup()
+    assert code == 0, f"exit {code}: {out[-1500:]}"
+    assert "LeakSanitizer" not in out and "runtime error" not in out, out[-1500:]
