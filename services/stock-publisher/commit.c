@@ -90,13 +90,22 @@ void sp_commit(publisher *p) {
         return;
     }
     int open = 0;
+    int64_t earliest = -1;
     for (int32_t i = 0; i < SP_MAX_PARTITIONS; i++) {
         if (!p->parts[i].owned) continue;
         watch_redis(p, i);
         commit_partition(p, i);
         open += sp_tracker_open_count(&p->parts[i].tracker);
+        int64_t d = sp_windows_earliest_deadline(p->svc->redis, i);
+        if (d >= 0 && (earliest < 0 || d < earliest)) earliest = d;
     }
     wb_gauge_set(wb_gauge("wb_stock_windows_open", "Debounce windows open on this replica.", ""), open);
+    /* How far past its end the most overdue open window is: 0 while every
+     * window is still inside its time, growing when sending falls behind. */
+    int64_t overdue = earliest >= 0 && wb_wall_ms() > earliest ? wb_wall_ms() - earliest : 0;
+    wb_gauge_set(wb_gauge("wb_stock_oldest_window_overdue_seconds",
+                          "Seconds the most overdue open window is past its end.", ""),
+                 (double)overdue / 1000.0);
 }
 
 /* ---------------------------------------------------------------- rebalance */

@@ -220,3 +220,14 @@ bool sp_window_split(char *window, char **store, char **item, char **location) {
     *store = window, *item = a + 1, *location = b + 1;
     return **store && **item && **location;
 }
+
+int64_t sp_windows_earliest_deadline(wb_redis *r, int32_t partition) {
+    char win[64], due[64], owner[64];
+    keys(partition, win, due, owner, sizeof win);
+    redisReply *reply = wb_redis_command(r, "ZRANGE %s 0 0 WITHSCORES", due);
+    int64_t deadline = -1;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
+        deadline = atoll(reply->element[1]->str);
+    if (reply) freeReplyObject(reply);
+    return deadline;
+}

@@ -71,6 +71,9 @@ int sp_windows_claim(wb_redis *r, int32_t partition, const char *token, int64_t 
 int sp_windows_list(wb_redis *r, int32_t partition, sp_window **out);
 void sp_windows_free(sp_window *w, int count);
 
+/* The earliest deadline of the partition's open windows (ms), or -1. */
+int64_t sp_windows_earliest_deadline(wb_redis *r, int32_t partition);
+
 /* Splits "store|item|location" in place; returns false when malformed. */
 bool sp_window_split(char *window, char **store, char **item, char **location);
 

@@ -242,6 +242,7 @@ def test_a_failing_store_does_not_hold_up_the_others():
         wait_values(SP, {skus()[13]: 80 + rnd, **{s: 70 + rnd for s in dead_skus}}, timeout=20)
     status, metrics = h.http("GET", f"http://127.0.0.1:{W.publisher.port}/metrics")
     assert f'wb_stock_windows_flushed_total{{store="{dead}",outcome="retry"}}' in metrics, "the dead store was never tried"
+    assert "\nwb_stock_oldest_window_overdue_seconds " in metrics, "no overdue gauge"
     h.bridgectl("store", "disable", dead)
 
 
