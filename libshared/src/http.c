@@ -7,11 +7,13 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 
 #include "wb/log.h"
@@ -34,11 +36,29 @@ typedef struct {
     void *ctx;
 } ready_check;
 
+/* A connection while it owes us a request. libmicrohttpd's timeout counts
+ * idle time only, so a client sending a byte a second would hold its
+ * connection (and, here, a thread) forever: the reaper thread shuts down
+ * the socket of any connection whose request has not arrived whole within
+ * request_timeout_ms of the connection opening or of its previous answer. */
+typedef struct watched {
+    struct watched *prev, *next;
+    int fd;
+    bool receiving;   /* false while a handler runs or the answer goes out */
+    int64_t since_ms; /* when it started owing the current request */
+} watched;
+
 struct wb_http_server {
     char *bind_address;
     int port;
     size_t max_body;
     int liveness_seconds;
+    int request_timeout_ms;
+    pthread_mutex_t watch_lock;
+    watched *watching;
+    pthread_t reaper;
+    bool reaper_running, reaper_stop;
+    pthread_cond_t reaper_wake;
     struct MHD_Daemon *daemon;
     route routes[MAX_ROUTES];
     int route_count;
@@ -64,7 +84,14 @@ wb_http_server *wb_http_new(const char *bind_address, int port, size_t max_body)
     srv->port = port;
     srv->max_body = max_body;
     srv->liveness_seconds = 60;
+    srv->request_timeout_ms = 30000;
+    pthread_mutex_init(&srv->watch_lock, NULL);
+    pthread_cond_init(&srv->reaper_wake, NULL);
     return srv;
+}
+
+void wb_http_set_request_timeout(wb_http_server *srv, int ms) {
+    if (ms > 0) srv->request_timeout_ms = ms;
 }
 
 void wb_http_route(wb_http_server *srv, const char *method, const char *path_prefix,
@@ -99,6 +126,24 @@ const char *wb_http_header(const wb_http_request *req, const char *name) {
 
 const char *wb_http_query(const wb_http_request *req, const char *name) {
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+typedef struct {
+    wb_http_arg_fn fn;
+    void *ctx;
+} query_each_ctx;
+
+static enum MHD_Result query_each_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value) {
+    (void)kind;
+    query_each_ctx *q = cls;
+    q->fn(q->ctx, key, value ? value : "");
+    return MHD_YES;
+}
+
+void wb_http_query_each(const wb_http_request *req, wb_http_arg_fn fn, void *ctx) {
+    query_each_ctx q = {fn, ctx};
+    MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, query_each_one, &q);
 }
 
 /* ---- built-in endpoints ---- */
@@ -150,6 +195,22 @@ static const route *find_route(const wb_http_server *srv, const char *method, co
     return best;
 }
 
+/* The methods another request to path would be answered for ("GET, HEAD"
+ * or a route's method), or NULL when nothing is there: a wrong method is a
+ * 405 with Allow, an unknown path a 404. */
+static const char *allowed_methods(const wb_http_server *srv, const char *path) {
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 || strcmp(path, "/metrics") == 0)
+        return "GET, HEAD";
+    const route *best = NULL;
+    for (int i = 0; i < srv->route_count; i++) {
+        const route *r = &srv->routes[i];
+        if (strncmp(path, r->prefix, strlen(r->prefix)) == 0 &&
+            (!best || strlen(r->prefix) > strlen(best->prefix)))
+            best = r;
+    }
+    return best ? best->method : NULL;
+}
+
 /* Routes the request; returns the route label for metrics. */
 static const char *dispatch(wb_http_server *srv, wb_http_request *req, wb_http_response *res) {
     bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
@@ -167,7 +228,11 @@ static const char *dispatch(wb_http_server *srv, wb_http_request *req, wb_http_r
     }
     const route *r = find_route(srv, req->method, req->path);
     if (!r) {
-        wb_http_reply(res, 404, "{\"error\":\"not found\"}");
+        if (allowed_methods(srv, req->path)) {
+            wb_http_reply(res, 405, "{\"error\":\"method not allowed\"}");
+        } else {
+            wb_http_reply(res, 404, "{\"error\":\"not found\"}");
+        }
         return "other";
     }
     r->handler(req, res, r->ctx);
@@ -176,12 +241,14 @@ static const char *dispatch(wb_http_server *srv, wb_http_request *req, wb_http_r
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, int status,
-                                     const char *content_type, char *body, const char *route) {
+                                     const char *content_type, char *body, const char *route,
+                                     const char *allow) {
     if (!body) body = strdup("");
     struct MHD_Response *response =
         MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(response, "Content-Type",
                             content_type ? content_type : "application/json");
+    if (allow) MHD_add_response_header(response, "Allow", allow);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, response);
     MHD_destroy_response(response);
     char code[8];
@@ -192,7 +259,84 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, int status,
 
 static enum MHD_Result too_large(struct MHD_Connection *conn) {
     return send_response(conn, 413, NULL, strdup("{\"error\":\"request body too large\"}"),
-                         "other");
+                         "other", NULL);
+}
+
+/* ---- slow clients ---- */
+
+static watched *watch_of(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+static void set_receiving(wb_http_server *srv, struct MHD_Connection *conn, bool receiving) {
+    watched *w = watch_of(conn);
+    if (!w) return;
+    pthread_mutex_lock(&srv->watch_lock);
+    w->receiving = receiving;
+    w->since_ms = wb_monotonic_ms();
+    pthread_mutex_unlock(&srv->watch_lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    wb_http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        watched *w = calloc(1, sizeof *w);
+        if (!w || !info) {
+            free(w);
+            return;
+        }
+        w->fd = info->connect_fd;
+        w->receiving = true;
+        w->since_ms = wb_monotonic_ms();
+        pthread_mutex_lock(&srv->watch_lock);
+        w->next = srv->watching;
+        if (w->next) w->next->prev = w;
+        srv->watching = w;
+        pthread_mutex_unlock(&srv->watch_lock);
+        *socket_context = w;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        /* Before libmicrohttpd closes the socket: the reaper never touches
+         * a descriptor that may already belong to someone else. */
+        watched *w = *socket_context;
+        pthread_mutex_lock(&srv->watch_lock);
+        if (w->prev) w->prev->next = w->next;
+        else srv->watching = w->next;
+        if (w->next) w->next->prev = w->prev;
+        pthread_mutex_unlock(&srv->watch_lock);
+        free(w);
+        *socket_context = NULL;
+    }
+}
+
+static void *reaper_main(void *arg) {
+    wb_http_server *srv = arg;
+    wb_metric *cut = wb_counter("wb_http_slow_clients_total",
+                                "Connections closed because their request did not arrive whole in time.", "");
+    pthread_mutex_lock(&srv->watch_lock);
+    while (!srv->reaper_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&srv->reaper_wake, &srv->watch_lock, &until);
+        int64_t now = wb_monotonic_ms();
+        for (watched *w = srv->watching; w; w = w->next) {
+            if (!w->receiving || now - w->since_ms < srv->request_timeout_ms) continue;
+            /* Its thread sees the socket end and closes the connection. */
+            shutdown(w->fd, SHUT_RDWR);
+            w->receiving = false;
+            wb_counter_inc(cut);
+            wb_warn(NULL, "http: a client sent no whole request within %d ms: disconnected",
+                    srv->request_timeout_ms);
+        }
+    }
+    pthread_mutex_unlock(&srv->watch_lock);
+    return NULL;
 }
 
 static bool append_body(request_state *st, const char *data, size_t len, size_t max) {
@@ -223,27 +367,42 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length && strtoull(length, NULL, 10) > srv->max_body) {
             st->too_large = true;
+            set_receiving(srv, conn, false);
             return too_large(conn);
         }
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!st->too_large && !append_body(st, upload_data, *upload_data_size, srv->max_body))
-            st->too_large = true;
+        size_t n = *upload_data_size;
         *upload_data_size = 0;
+        /* A body without Content-Length (chunked) that passes the limit is
+         * no longer kept; the client hears 413 once it has sent it (an
+         * answer in mid-upload reaches no client), and one that never stops
+         * is cut by the request timeout. */
+        if (!st->too_large && !append_body(st, upload_data, n, srv->max_body)) {
+            st->too_large = true;
+            free(st->body);
+            st->body = NULL;
+            st->len = st->cap = 0;
+        }
         return MHD_YES;
     }
+    set_receiving(srv, conn, false);
     if (st->too_large) return too_large(conn);
 
     wb_http_request req = {method, url, st->body ? st->body : "", st->len, conn};
     wb_http_response res = {0};
     const char *label = dispatch(srv, &req, &res);
-    return send_response(conn, res.status, res.content_type, res.body, label);
+    return send_response(conn, res.status, res.content_type, res.body, label,
+                         res.status == 405 ? allowed_methods(srv, url) : NULL);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-    (void)cls, (void)conn, (void)toe;
+    (void)toe;
+    /* Answered (or given up): the next request on this connection is owed
+     * from now. */
+    set_receiving(cls, conn, true);
     request_state *st = *con_cls;
     if (!st) return;
     free(st->body);
@@ -264,6 +423,7 @@ int wb_http_start(wb_http_server *srv, char *err, size_t err_size) {
         (uint16_t)srv->port, NULL, NULL, on_request, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)512,
         MHD_OPTION_END);
@@ -274,6 +434,7 @@ int wb_http_start(wb_http_server *srv, char *err, size_t err_size) {
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (info) srv->port = info->port;
+    if (pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0) srv->reaper_running = true;
     return 0;
 }
 
@@ -281,9 +442,18 @@ int wb_http_port(const wb_http_server *srv) { return srv->port; }
 
 void wb_http_stop(wb_http_server *srv) {
     if (!srv) return;
+    if (srv->reaper_running) {
+        pthread_mutex_lock(&srv->watch_lock);
+        srv->reaper_stop = true;
+        pthread_cond_signal(&srv->reaper_wake);
+        pthread_mutex_unlock(&srv->watch_lock);
+        pthread_join(srv->reaper, NULL);
+    }
     if (srv->daemon) MHD_stop_daemon(srv->daemon);
     for (int i = 0; i < srv->route_count; i++) free(srv->routes[i].prefix);
     for (int i = 0; i < srv->check_count; i++) free(srv->checks[i].name);
     free(srv->bind_address);
+    pthread_mutex_destroy(&srv->watch_lock);
+    pthread_cond_destroy(&srv->reaper_wake);
     free(srv);
 }

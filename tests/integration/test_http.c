@@ -159,7 +159,10 @@ TEST(routes_by_longest_prefix_with_body_and_headers) {
     CHECK_INT(r.status, 202);
     free(r.body);
     r = request("GET", "/webhooks/shopify/acme", NULL, 0, NULL); /* wrong method */
-    CHECK_INT(r.status, 404);
+    CHECK_INT(r.status, 405);
+    free(r.body);
+    r = request("POST", "/healthz", "{}", 2, NULL);
+    CHECK_INT(r.status, 405);
     free(r.body);
     r = request(NULL, "/nothing-here", NULL, 0, NULL);
     CHECK_INT(r.status, 404);

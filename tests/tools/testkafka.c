@@ -77,7 +77,8 @@ static int consume(const char *brokers, const char *topic, int idle_seconds, con
         rd_kafka_message_t *m = wb_consumer_poll(c, 200);
         if (!m) continue;
         last = wb_monotonic_ms();
-        if (!prefix || (m->key_len >= strlen(prefix) && memcmp(m->key, prefix, strlen(prefix)) == 0))
+        if (!prefix || !*prefix || (m->key && m->key_len >= strlen(prefix) &&
+                                    memcmp(m->key, prefix, strlen(prefix)) == 0))
             printf("%d\t%lld\t%.*s\t%.*s\n", m->partition, (long long)m->offset, (int)m->key_len,
                    (const char *)m->key, (int)m->len, (const char *)m->payload);
         rd_kafka_message_destroy(m);

@@ -9,7 +9,9 @@
  *   /metrics  Prometheus text format.
  *
  * A request body over max_body is answered 413 before it is read whole
- * (from Content-Length when given, otherwise as soon as it passes the limit). */
+ * (from Content-Length when given, otherwise as soon as it passes the limit).
+ * A known path asked with another method is answered 405 with Allow; an
+ * unknown path 404. */
 #ifndef WB_HTTP_H
 #define WB_HTTP_H
 
@@ -35,6 +37,10 @@ typedef struct wb_http_response {
 const char *wb_http_header(const wb_http_request *req, const char *name);
 /* Query argument or NULL. */
 const char *wb_http_query(const wb_http_request *req, const char *name);
+/* Every query argument, decoded, in the order sent (value "" when it had
+ * none): for a signature over the whole query (Shopify's OAuth hmac). */
+typedef void (*wb_http_arg_fn)(void *ctx, const char *name, const char *value);
+void wb_http_query_each(const wb_http_request *req, wb_http_arg_fn fn, void *ctx);
 
 typedef void (*wb_http_handler)(const wb_http_request *req, wb_http_response *res,
                                 void *ctx);
@@ -48,6 +54,12 @@ void wb_http_route(wb_http_server *srv, const char *method, const char *path_pre
                    wb_http_handler handler, void *ctx);
 void wb_http_add_ready_check(wb_http_server *srv, const char *name, wb_ready_check check,
                              void *ctx);
+/* A request must arrive whole (headers and body) within ms of the
+ * connection opening or of the previous answer on it (default 30000); a
+ * slower client (a slowloris sending a byte a second, a body shorter than its
+ * Content-Length) is disconnected without an answer. Each connection has its
+ * own thread, so a slow one never delays the others meanwhile. */
+void wb_http_set_request_timeout(wb_http_server *srv, int ms);
 /* Seconds without a heartbeat after which /healthz answers 503 (default 60). */
 void wb_http_set_liveness_timeout(wb_http_server *srv, int seconds);
 int wb_http_start(wb_http_server *srv, char *err, size_t err_size);
