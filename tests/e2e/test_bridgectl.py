@@ -8,22 +8,16 @@ import pathlib
 import subprocess
 import sys
 
-failures = 0
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+
+R = h.Reporter()
 RUN = str(os.getpid())
 BIN = pathlib.Path(os.environ["WB_BUILD_DIR"]) / "bin" / "bridgectl"
 KEY = "11" * 32
 SECRET_TOKEN = f"shpat_secret_{RUN}_token"
 SECRET_HOOK = f"shpss_secret_{RUN}_hook"
 WC_SECRET = f"cs_secret_{RUN}_wc"
-
-
-def report(name, error=None):
-    global failures
-    if error:
-        failures += 1
-        print(f"FAIL {name}: {error}", flush=True)
-    else:
-        print(f"PASS {name}", flush=True)
 
 
 def ctl(*args, stdin=None, key=KEY, env_extra=None):
@@ -143,12 +137,8 @@ def test_credentials_column_has_no_plaintext():
 def main():
     for name, fn in list(globals().items()):
         if name.startswith("test_"):
-            try:
-                fn()
-                report(name)
-            except Exception as exc:  # noqa: BLE001
-                report(name, repr(exc))
-    return 1 if failures else 0
+            R.run(name, fn)
+    return 1 if R.failures else 0
 
 
 if __name__ == "__main__":

@@ -44,5 +44,28 @@ int bctl_mapping_add(int argc, char **argv);
 int bctl_mapping_list(int argc, char **argv);
 int bctl_products_sync(int argc, char **argv);
 int bctl_products_conflicts(int argc, char **argv);
+int bctl_stock_reconcile(int argc, char **argv);
+int bctl_fulfilment_show(int argc, char **argv);
+int bctl_fulfilment_set(int argc, char **argv);
+int bctl_fulfilment_reason(int argc, char **argv);
+
+/* WB_KAFKA_BROKERS, or exits 2 naming it. */
+const char *bctl_kafka_brokers(void);
+int bctl_store_test(int argc, char **argv);
+/* Starts a Shopify install: stores the state nonce, prints the install URL. */
+/* store add --connect for WooCommerce (connect_woo.c). */
+int bctl_woo_connect(const char *id, const char *url, const char *owner, const char *credentials);
+/* store add --authorize for WooCommerce: the key-granting flow, then connect. */
+int bctl_woo_authorize(const char *id, const char *url, const char *owner, int wait_s);
+int bctl_shopify_install(const char *id, const char *shop, const char *owner, const char *url, bool json);
+int bctl_store_remove(int argc, char **argv);
+/* Copies the dead letters bridgectl has not seen yet from
+ * bridge.deadletter.v1 into the deadletters table. 0, or 1 after printing
+ * why (when report). */
+int bctl_deadletters_index(wb_pg *pg, bool report);
+int bctl_status(int argc, char **argv);
+int bctl_deadletters_list(int argc, char **argv);
+int bctl_deadletters_show(int argc, char **argv);
+int bctl_deadletters_replay(int argc, char **argv);
 
 #endif

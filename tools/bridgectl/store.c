@@ -38,13 +38,56 @@ static void print_json(cJSON *doc) {
 }
 
 int bctl_store_add(int argc, char **argv) {
-    bctl_option opts[] = {{"platform", .required = true}, {"url", .required = true},
-                          {"owner", .required = true}, {"credentials", .required = true}, {0}};
+    bctl_option opts[] = {{"platform", .required = true}, {"url", .required = false},
+                          {"owner", .required = true}, {"credentials", .required = false},
+                          {"shop", .required = false}, {"json", .is_flag = true},
+                          {"connect", .is_flag = true}, {"authorize", .is_flag = true},
+                          {"wait", .is_flag = false}, {0}};
     const char *id;
-    if (bctl_parse(argc, argv, opts, &id, 1,
-                   "store add ID --platform shopify|woocommerce --url URL --owner OWNER "
-                   "--credentials FILE|-   (credentials: JSON, see docs/bridgectl.md)"))
+    const char *usage = "store add ID --platform shopify|woocommerce --url URL --owner OWNER "
+                        "--credentials FILE|- [--connect]   (credentials: JSON, see docs/bridgectl.md)\n"
+                        "       bridgectl store add ID --platform woocommerce --url URL --owner OWNER --authorize "
+                        "[--wait SECONDS]\n"
+                        "       bridgectl store add ID --platform shopify --shop NAME.myshopify.com --owner OWNER "
+                        "[--url URL] [--json]   (prints the install URL)";
+    if (bctl_parse(argc, argv, opts, &id, 1, usage)) return 2;
+    /* --shop: the owner installs the app; the callback stores the token. */
+    if (opts[4].value && !opts[3].value && strcmp(opts[0].value, "shopify") == 0)
+        return bctl_shopify_install(id, opts[4].value, opts[2].value, opts[1].value, opts[5].flag);
+    if (opts[7].flag && !opts[3].value && opts[1].value && strcmp(opts[0].value, "woocommerce") == 0) {
+        char *end = NULL;
+        long wait = opts[8].value ? strtol(opts[8].value, &end, 10) : 600;
+        if (opts[8].value && (*end || wait < 1 || wait > 86400)) {
+            fprintf(stderr, "bridgectl: --wait: expected seconds from 1 to 86400\n");
+            fprintf(stderr, "usage: bridgectl %s\n", usage);
+            return 2;
+        }
+        return bctl_woo_authorize(id, opts[1].value, opts[2].value, (int)wait);
+    }
+    const char *missing = !opts[3].value ? "--credentials" : !opts[1].value ? "--url" : NULL;
+    if (missing || opts[4].value) {
+        if (missing) fprintf(stderr, "bridgectl: %s is required\n", missing);
+        else fprintf(stderr, "bridgectl: --shop is for a Shopify install, without --credentials\n");
+        fprintf(stderr, "usage: bridgectl %s\n", usage);
         return 2;
+    }
+    if (opts[6].flag && strcmp(opts[0].value, "woocommerce") != 0) {
+        fprintf(stderr, "bridgectl: --connect is for WooCommerce; a Shopify store connects with --shop\n");
+        fprintf(stderr, "usage: bridgectl %s\n", usage);
+        return 2;
+    }
+    if (opts[6].flag) {
+        char cerr[512];
+        char *creds = bctl_read_all(opts[3].value, cerr, sizeof cerr);
+        if (!creds) {
+            fprintf(stderr, "bridgectl: %s\n", cerr);
+            return 1;
+        }
+        int crc = bctl_woo_connect(id, opts[1].value, opts[2].value, creds);
+        memset(creds, 0, strlen(creds));
+        free(creds);
+        return crc;
+    }
     unsigned char key[32];
     bctl_master_key(key);
     char err[512];
