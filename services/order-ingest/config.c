@@ -7,6 +7,7 @@ void oi_config_read(wb_env *env, oi_config *cfg) {
     cfg->reconcile_ms = wb_env_int(env, "WB_ORDER_RECONCILE_MS", 60000, 0, 86400000);
     cfg->reconcile_overlap_ms =
         wb_env_int(env, "WB_ORDER_RECONCILE_OVERLAP_MS", 300000, 0, 86400000);
+    cfg->receipt_retention_h = (int)wb_env_int(env, "WB_ORDER_RECEIPT_RETENTION_H", 168, 1, 87600);
     static const char *const schemes[] = {"http", "https", NULL};
     const char *url = wb_env_string(env, "WB_ORDER_PUBLIC_URL", "");
     cfg->public_url = *url ? wb_env_url(env, "WB_ORDER_PUBLIC_URL", "", schemes) : "";

@@ -86,12 +86,29 @@ static int read_prior(wb_pg *pg, const char *store_id, const char *order_id, oi_
     return 0;
 }
 
-static int receipt_seen(wb_pg *pg, const char *store_id, const char *key, bool *seen) {
-    const char *p[] = {store_id, key};
+/* read_prior and whether the webhook's receipt (may be NULL) is recorded, in
+ * one round trip: the webhook path's statements are its cost. */
+static int read_prior_and_receipt(wb_pg *pg, const char *store_id, const char *order_id,
+                                  const char *receipt_key, oi_prior *prior, char *state,
+                                  size_t state_size, bool *seen) {
+    const char *p[] = {store_id, order_id, receipt_key};
     PGresult *r = wb_pg_query(pg,
-        "SELECT 1 FROM webhook_receipts WHERE store_id = $1 AND dedup_key = $2", 2, p);
-    if (!r) return -1;
-    *seen = PQntuples(r) > 0;
+        "SELECT o.version::bigint, o.state, EXISTS (SELECT 1 FROM webhook_receipts w "
+        "  WHERE w.store_id = $1 AND w.dedup_key = $3) "
+        "FROM (SELECT 1) AS one LEFT JOIN ingested_orders o "
+        "  ON o.store_id = $1 AND o.shop_order_id = $2", 3, p);
+    if (!r || PQntuples(r) != 1) {
+        PQclear(r);
+        return -1;
+    }
+    memset(prior, 0, sizeof *prior);
+    if (!PQgetisnull(r, 0, 0)) {
+        prior->exists = true;
+        prior->version = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        snprintf(state, state_size, "%s", PQgetvalue(r, 0, 1));
+        prior->state = state;
+    }
+    *seen = PQgetvalue(r, 0, 2)[0] == 't';
     PQclear(r);
     return 0;
 }
@@ -132,15 +149,19 @@ static oi_status produce(oi_ctx *ctx, const wb_order_msg *m, char **json_out, ch
     return OI_OK;
 }
 
-/* Writes the row for what went out. */
-static int record_order(wb_pg *pg, const wb_order_msg *m, oi_action action, const char *json) {
+/* Writes the row for what went out, and the webhook's receipt (may be NULL)
+ * in the same statement. */
+static int record_order(wb_pg *pg, const wb_order_msg *m, oi_action action, const char *json,
+                        const char *receipt_key) {
     char version[32];
     snprintf(version, sizeof version, "%" PRId64, m->version);
     char *open = action == OI_ACT_CANCEL ? strdup("{}") : oi_open_quantities(m);
     const char *p[] = {m->store_id, m->order_id, m->order_number, version, m->event_id,
-                       action == OI_ACT_CANCEL ? "cancelled" : "sent", open, json};
+                       action == OI_ACT_CANCEL ? "cancelled" : "sent", open, json, receipt_key};
     /* An update keeps the state the WMS has reported (sent or accepted). */
     int rc = wb_pg_exec(pg,
+        "WITH receipt AS (INSERT INTO webhook_receipts (store_id, dedup_key) "
+        "  SELECT $1, $9 WHERE $9::text IS NOT NULL ON CONFLICT DO NOTHING) "
         "INSERT INTO ingested_orders (store_id, shop_order_id, order_number, version, "
         "last_event_id, state, open_quantities, last_message) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) "
@@ -148,7 +169,7 @@ static int record_order(wb_pg *pg, const wb_order_msg *m, oi_action action, cons
         "version = EXCLUDED.version, last_event_id = EXCLUDED.last_event_id, "
         "state = CASE WHEN EXCLUDED.state = 'cancelled' THEN 'cancelled' ELSE ingested_orders.state END, "
         "open_quantities = EXCLUDED.open_quantities, last_message = EXCLUDED.last_message, "
-        "updated_at = now()", 8, p);
+        "updated_at = now()", 9, p);
     free(open);
     return rc;
 }
@@ -191,39 +212,48 @@ static oi_status decide_and_send(oi_ctx *ctx, wb_pg *pg, const wb_store *store, 
             rollback(pg);
             return st;
         }
-        if (record_order(pg, m, *action, json) != 0) {
+        if (record_order(pg, m, *action, json, receipt_key) != 0) {
             free(json);
             return db_fail(pg, "record order", err, errlen);
         }
         free(json);
-    }
-    if (receipt_key && record_receipt(pg, store->id, receipt_key) != 0)
+    } else if (receipt_key && record_receipt(pg, store->id, receipt_key) != 0) {
         return db_fail(pg, "record receipt", err, errlen);
+    }
     if (wb_pg_exec(pg, "COMMIT", 0, NULL) != 0) return db_fail(pg, "commit", err, errlen);
     log_action(store, m, *action, prior);
     return OI_OK;
 }
 
+const char *oi_status_outcome(oi_status st) {
+    switch (st) {
+    case OI_KAFKA_DOWN: return "kafka_unavailable";
+    case OI_DB_DOWN: return "db_unavailable";
+    case OI_SHOP_DOWN: return "shop_unavailable";
+    case OI_UNMAPPED: return "unmappable";
+    default: return "ok";
+    }
+}
+
 oi_status oi_ingest(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *order,
                     const char *receipt_key, oi_action *action, char *err, size_t errlen) {
     wb_order_msg *m = &order->msg;
+    oi_status prep = oi_prepare(ctx, pg, store, order, err, errlen);
+    if (prep != OI_OK) return prep;
     if (begin_locked(pg, store->id, m->order_id) != 0) return db_fail(pg, "lock", err, errlen);
-    if (receipt_key) {
-        bool seen = false;
-        if (receipt_seen(pg, store->id, receipt_key, &seen) != 0)
-            return db_fail(pg, "read receipt", err, errlen);
-        if (seen) {
-            rollback(pg);
-            *action = OI_ACT_DUPLICATE;
-            wb_info(store->id, "order %s: webhook %s seen before, not sent again", m->order_id,
-                    receipt_key);
-            return OI_OK;
-        }
-    }
     oi_prior prior;
     char state[32];
-    if (read_prior(pg, store->id, m->order_id, &prior, state, sizeof state, NULL) != 0)
+    bool seen = false;
+    if (read_prior_and_receipt(pg, store->id, m->order_id, receipt_key, &prior, state, sizeof state,
+                               &seen) != 0)
         return db_fail(pg, "read order", err, errlen);
+    if (seen) {
+        rollback(pg);
+        *action = OI_ACT_DUPLICATE;
+        wb_info(store->id, "order %s: webhook %s seen before, not sent again", m->order_id,
+                receipt_key);
+        return OI_OK;
+    }
     return decide_and_send(ctx, pg, store, order, &prior, oi_filter_pass(store, order),
                            receipt_key, action, err, errlen);
 }

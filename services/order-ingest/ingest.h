@@ -24,7 +24,8 @@ typedef struct oi_config {
     int64_t reconcile_ms;     /* WB_ORDER_RECONCILE_MS: reconciler period, default 60000; 0 off */
     int64_t reconcile_overlap_ms; /* WB_ORDER_RECONCILE_OVERLAP_MS, default 300000 */
     const char *public_url;   /* WB_ORDER_PUBLIC_URL: where shops reach this service; when set,
-                                 the reconciler re-creates missing WooCommerce webhooks */
+                                 the reconciler re-creates missing shop webhooks */
+    int receipt_retention_h;  /* WB_ORDER_RECEIPT_RETENTION_H: webhook receipts kept, default 168 */
 } oi_config;
 
 void oi_config_read(wb_env *env, oi_config *cfg);
@@ -57,7 +58,17 @@ typedef enum oi_status {
     OI_OK = 0,        /* decided, and produced when the action sends */
     OI_KAFKA_DOWN = -1, /* no ack: nothing recorded (answer 503) */
     OI_DB_DOWN = -2,    /* PostgreSQL failed: nothing recorded (answer 503) */
+    OI_SHOP_DOWN = -3,  /* the shop had to be asked (the warehouse) and did not answer (503) */
+    OI_UNMAPPED = -4,   /* a store rule makes the order unmappable: reason in err, dead-letter it */
 } oi_status;
+
+/* The store's configuration an order needs (prepare.c): names the warehouse
+ * (order->msg.warehouse) and applies the "every SKU mapped" rule. OI_OK,
+ * OI_UNMAPPED, OI_SHOP_DOWN or OI_DB_DOWN. oi_ingest() calls it. */
+oi_status oi_prepare(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *order, char *err,
+                     size_t errlen);
+/* The label for an oi_status that is not OI_OK: kafka_unavailable, ... */
+const char *oi_status_outcome(oi_status st);
 
 /* Applies the rules to order and, when they say so, produces it to
  * shop.orders.v1 (key store/order_id, waiting for the ack) and records it in
@@ -85,6 +96,16 @@ int oi_dead_letter(oi_ctx *ctx, const char *store_id, const char *source_kind, c
 /* Counts an outcome: wb_orders_total{store,platform,source,outcome}. */
 void oi_count(const char *store_id, const char *platform, const char *source, const char *outcome);
 
+/* store_cache.c: the webhook path's stores, shared read-only for 5 s.
+ * oi_store_acquire returns like wb_store_load (0, 1 no such store, -1 with
+ * err); release every store it gave. oi_store_forget drops a store at once
+ * (app/uninstalled); oi_store_cache_clear at exit. */
+int oi_store_acquire(wb_pg *pg, const unsigned char *key, const char *id, const wb_store **store,
+                     char *err, size_t errlen);
+void oi_store_release(const wb_store *store);
+void oi_store_forget(const char *id);
+void oi_store_cache_clear(void);
+
 /* webhook.c: registers POST /webhooks/shopify and /webhooks/woocommerce. */
 void oi_add_routes(wb_service *svc, wb_http_server *http, void *ctx);
 
@@ -92,6 +113,8 @@ void oi_add_routes(wb_service *svc, wb_http_server *http, void *ctx);
 /* reconcile.c: one pass over every enabled store, with the main loop's
  * connection (main.c runs it every reconcile_ms, and when requested). */
 void oi_reconcile_all(oi_ctx *ctx, wb_pg *pg);
+/* prune.c: deletes webhook receipts past the retention (the reconciler's schedule). */
+void oi_prune_receipts(oi_ctx *ctx, wb_pg *pg);
 /* POST /reconcile asks for a pass now (answered 202); the main loop takes it. */
 void oi_reconcile_request(void);
 bool oi_reconcile_requested(void); /* and clears the request */

@@ -4,6 +4,8 @@
  * produces and records it, reconcile.c catches what webhooks missed.
  * See docs/order-path.md. */
 #include "ingest.h"
+#include "oauth.h"
+#include "woo_auth.h"
 #include "wb/runloop.h"
 #include "wb/service.h"
 
@@ -11,6 +13,13 @@ static oi_ctx ctx;
 
 static void read_config(wb_env *env, void *arg) {
     oi_config_read(env, &((oi_ctx *)arg)->cfg);
+    oi_oauth_config_read(env);
+}
+
+static void add_routes(wb_service *svc, wb_http_server *http, void *arg) {
+    oi_add_routes(svc, http, arg);
+    oi_oauth_add_routes(http, arg);
+    oi_woo_auth_add_routes(http, arg);
 }
 
 /* The main loop runs the reconciler on schedule and on request; the
@@ -23,6 +32,7 @@ static int run(wb_service *svc, void *arg) {
         bool due = c->cfg.reconcile_ms && wb_monotonic_ms() >= next;
         if (oi_reconcile_requested() || due) {
             oi_reconcile_all(c, svc->pg);
+            oi_prune_receipts(c, svc->pg);
             next = wb_monotonic_ms() + c->cfg.reconcile_ms;
         }
         wb_sleep_ms(200);
@@ -32,9 +42,10 @@ static int run(wb_service *svc, void *arg) {
 
 int main(void) {
     wb_service_def def = {.name = OI_SERVICE, .default_http_port = 8081,
-                          .read_config = read_config, .add_routes = oi_add_routes,
+                          .read_config = read_config, .add_routes = add_routes,
                           .run = run, .ctx = &ctx};
     int status = wb_service_main(&def);
     oi_pool_close(&ctx.pool);
+    oi_store_cache_clear();
     return status;
 }

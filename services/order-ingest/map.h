@@ -38,6 +38,7 @@ typedef struct oi_order {
     bool cancelled;     /* Shopify cancelled_at; WooCommerce cancelled/refunded/failed/trash */
     char *status;       /* WooCommerce status */
     char *financial_status, *fulfillment_status; /* Shopify; fulfillment null -> "unfulfilled" */
+    char *shop_location; /* Shopify: the first fulfillment order's assigned location (gid), when known */
 } oi_order;
 
 enum { OI_MAP_OK = 0, OI_MAP_UNMAPPABLE = 1, OI_MAP_MALFORMED = -1 };
@@ -58,6 +59,18 @@ int oi_map_shopify_json(const char *store_id, const struct cJSON *o, oi_order *o
                         char **order_id, char *err, size_t errlen);
 int oi_map_woocommerce_json(const char *store_id, const struct cJSON *o, oi_order *out,
                             char **order_id, char *err, size_t errlen);
+
+/* A Shopify GraphQL order (a node of wb_gql_reconcile_orders), its lines
+ * past the first page in extra_lines (GraphQL line nodes, may be NULL):
+ * rewritten into the webhook's REST shape and mapped by oi_map_shopify_json,
+ * so both give the same message for the same version. Also sets
+ * shop_location. */
+int oi_map_shopify_gql(const char *store_id, const struct cJSON *o, const struct cJSON *extra_lines,
+                       oi_order *out, char **order_id, char *err, size_t errlen);
+/* The REST-shaped copy (cJSON_Delete it), exposed for the unit tests. */
+struct cJSON *oi_shopify_gql_to_rest(const struct cJSON *o, const struct cJSON *extra_lines);
+/* The first fulfillment order's assigned location id of a GraphQL order, or NULL. */
+const char *oi_shopify_gql_location(const struct cJSON *o);
 
 void oi_order_free(oi_order *o);
 

@@ -137,6 +137,13 @@ const char *oi_jstr(const cJSON *o, const char *key) {
     return *s ? v->valuestring : NULL;
 }
 
+int64_t oi_jint(const cJSON *n) {
+    if (!cJSON_IsNumber(n) || n->valuedouble != n->valuedouble) return 0;
+    if (n->valuedouble > (double)WB_PV_INT_MAX) return WB_PV_INT_MAX;
+    if (n->valuedouble < -(double)WB_PV_INT_MAX) return -WB_PV_INT_MAX;
+    return (int64_t)n->valuedouble;
+}
+
 const char *oi_jid(const cJSON *o, const char *key, char *buf, size_t size) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (cJSON_IsNumber(v)) {
@@ -242,7 +249,7 @@ void oi_order_free(oi_order *o) {
     wb_order_msg *m = &o->msg;
     free(m->event_id), free(m->store_id), free(m->order_id), free(m->order_number);
     free(m->created_at), free(m->currency), free(m->delivery_method.code);
-    free(m->delivery_method.name), free(m->remark);
+    free(m->delivery_method.name), free(m->remark), free(m->warehouse);
     oi_addr_free(&m->customer);
     oi_addr_free(&m->invoice);
     free(m->notification.email), free(m->notification.mobile);
@@ -251,7 +258,7 @@ void oi_order_free(oi_order *o) {
         free(l->line_id), free(l->sku), free(l->name), free(l->unit_price), free(l->line_total);
     }
     free(m->lines);
-    free(o->status), free(o->financial_status), free(o->fulfillment_status);
+    free(o->status), free(o->financial_status), free(o->fulfillment_status), free(o->shop_location);
     memset(o, 0, sizeof *o);
 }
 

@@ -17,6 +17,12 @@ int oi_map_raw(oi_json_mapper map, const char *store_id, const char *json, size_
 /* An id given as a JSON integer or a string, written to buf; NULL when
  * absent, empty, negative or not a whole number below 2^53. */
 const char *oi_jid(const cJSON *o, const char *key, char *buf, size_t size);
+/* A JSON number as an integer (fraction cut), held to +-(2^53 - 1) so that a
+ * quantity of 1e300 becomes a value the schema refuses by name instead of an
+ * undefined conversion; 0 when n is not a number. */
+int64_t oi_jint(const cJSON *n);
+/* shop.orders.v1's largest line quantity. */
+#define OI_MAX_QUANTITY 1000000
 /* An amount given as a decimal string or a JSON number, in millionths. */
 int oi_jamount(const cJSON *o, const char *key, int64_t *micros);
 

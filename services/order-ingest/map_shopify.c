@@ -50,7 +50,7 @@ static int64_t sum_amounts(const cJSON *list, const char *key) {
     int64_t sum = 0, v;
     const cJSON *x;
     cJSON_ArrayForEach(x, list) {
-        if (oi_jamount(x, key, &v) == 0) sum += v;
+        if (oi_jamount(x, key, &v) == 0 && __builtin_add_overflow(sum, v, &sum)) return INT64_MAX;
     }
     return sum;
 }
@@ -67,9 +67,9 @@ static int map_lines(const cJSON *items, bool taxes_included, wb_order_msg *m, c
         if (!name) name = oi_jstr(li, "title");
         const cJSON *q = cJSON_GetObjectItemCaseSensitive(li, "quantity");
         const cJSON *cq = cJSON_GetObjectItemCaseSensitive(li, "current_quantity");
-        int64_t qty = cJSON_IsNumber(q) ? (int64_t)q->valuedouble : 0;
+        int64_t qty = oi_jint(q);
         /* An order edit leaves removed lines with current_quantity 0. */
-        if (cJSON_IsNumber(cq) && (int64_t)cq->valuedouble < qty) qty = (int64_t)cq->valuedouble;
+        if (cJSON_IsNumber(cq) && oi_jint(cq) < qty) qty = oi_jint(cq);
         if (cJSON_IsNumber(cq) && qty <= 0) continue;
         if (!id) {
             snprintf(err, errlen, "lines[%d]: no line id", i);
@@ -89,10 +89,16 @@ static int map_lines(const cJSON *items, bool taxes_included, wb_order_msg *m, c
         int64_t discount = sum_amounts(cJSON_GetObjectItemCaseSensitive(li, "discount_allocations"),
                                        "amount");
         if (discount < 0 && oi_jamount(li, "total_discount", &discount) != 0) discount = 0;
-        int64_t total = price * qty - discount;
-        if (!taxes_included) {
-            int64_t tax = sum_amounts(cJSON_GetObjectItemCaseSensitive(li, "tax_lines"), "price");
-            if (tax > 0) total += tax;
+        /* Hostile amounts must not overflow: refused by name instead. */
+        int64_t total, tax = 0;
+        if (!taxes_included) tax = sum_amounts(cJSON_GetObjectItemCaseSensitive(li, "tax_lines"), "price");
+        if (qty > OI_MAX_QUANTITY || __builtin_mul_overflow(price, qty, &total) ||
+            __builtin_sub_overflow(total, discount, &total) ||
+            (tax > 0 && __builtin_add_overflow(total, tax, &total))) {
+            free(sku);
+            snprintf(err, errlen, "lines[%d]: quantity %lld or amounts out of range (line %s)", i,
+                     (long long)qty, id);
+            return -1;
         }
         wb_order_line *l = &m->lines[m->n_lines++];
         l->line_id = oi_text(id, 64);

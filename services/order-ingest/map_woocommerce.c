@@ -32,9 +32,14 @@ static int map_lines(const cJSON *items, wb_order_msg *m, char *err, size_t errl
         const char *id = oi_jid(li, "id", idbuf, sizeof idbuf);
         const char *name = oi_jstr(li, "name");
         const cJSON *q = cJSON_GetObjectItemCaseSensitive(li, "quantity");
-        int64_t qty = cJSON_IsNumber(q) ? (int64_t)q->valuedouble : 0;
+        int64_t qty = oi_jint(q);
         if (!id) {
             snprintf(err, errlen, "lines[%d]: no line id", i);
+            return -1;
+        }
+        if (qty > OI_MAX_QUANTITY) {
+            snprintf(err, errlen, "lines[%d]: quantity %lld is over %d (line %s)", i,
+                     (long long)qty, OI_MAX_QUANTITY, id);
             return -1;
         }
         if (qty <= 0) {
@@ -55,7 +60,12 @@ static int map_lines(const cJSON *items, wb_order_msg *m, char *err, size_t errl
                 snprintf(err, errlen, "lines[%d]: no valid subtotal (line %s)", i, id);
                 return -1;
             }
-            subtotal = price * qty;
+            if (__builtin_mul_overflow(price, qty, &subtotal)) {
+                free(sku);
+                snprintf(err, errlen, "lines[%d]: quantity %lld or price out of range (line %s)", i,
+                         (long long)qty, id);
+                return -1;
+            }
         }
         if (oi_jamount(li, "total", &total) != 0) total = subtotal;
         if (oi_jamount(li, "total_tax", &tax) != 0) tax = 0;

@@ -9,7 +9,8 @@
  * with WB_ORDER_PUBLIC_URL set creates the order webhooks that are missing.
  *
  * Runs on the main loop's thread with the main loop's PostgreSQL connection.
- * WooCommerce only for now; Shopify stores are skipped (see docs/order-path.md). */
+ * This file holds the WooCommerce side and the pass over all stores;
+ * Shopify stores go to reconcile_shopify.c. */
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,23 +20,23 @@
 #include <cjson/cJSON.h>
 
 #include "ingest.h"
+#include "reconcile.h"
 #include "map_internal.h"
 #include "wb/log.h"
 #include "wb/metrics.h"
 #include "wb/runloop.h"
 #include "wb/shopclient.h"
 
-#define CURSOR_NAME "orders_modified"
 #define ORDERS_PATH "/wp-json/wc/v3/orders"
 
-static void count_repair(const char *store_id, const char *kind) {
+void oi_count_repair(const char *store_id, const char *kind) {
     wb_counter_inc(wb_counter("wb_order_webhook_repairs_total",
                               "Shop webhooks the reconciler re-enabled or re-created.", "store,kind"),
                    store_id, kind);
 }
 
-static int64_t read_cursor(wb_pg *pg, const char *store_id, bool *found) {
-    const char *p[] = {store_id, CURSOR_NAME};
+int64_t oi_cursor_read(wb_pg *pg, const char *store_id, bool *found) {
+    const char *p[] = {store_id, OI_CURSOR_NAME};
     PGresult *r = wb_pg_query(pg, "SELECT value FROM sync_cursors WHERE store_id = $1 AND name = $2", 2, p);
     int64_t v = 0;
     *found = r && PQntuples(r) == 1;
@@ -44,23 +45,22 @@ static int64_t read_cursor(wb_pg *pg, const char *store_id, bool *found) {
     return r ? v : -1;
 }
 
-static int write_cursor(wb_pg *pg, const char *store_id, int64_t ms) {
+int oi_cursor_write(wb_pg *pg, const char *store_id, int64_t ms) {
     char v[32];
     snprintf(v, sizeof v, "%" PRId64, ms);
-    const char *p[] = {store_id, CURSOR_NAME, v};
+    const char *p[] = {store_id, OI_CURSOR_NAME, v};
     return wb_pg_exec(pg,
         "INSERT INTO sync_cursors (store_id, name, value) VALUES ($1, $2, $3) "
         "ON CONFLICT (store_id, name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
         3, p);
 }
 
-/* A dead letter for an order the poll found unmappable, once per order version. */
-static int poll_dead_letter(oi_ctx *ctx, wb_pg *pg, const wb_store *store, const cJSON *o,
-                            const char *order_id, const char *reason) {
-    const char *modified = oi_jstr(o, "date_modified_gmt");
+int oi_poll_dead_letter(oi_ctx *ctx, wb_pg *pg, const wb_store *store, const cJSON *o,
+                        const char *order_id, const char *version, const char *path,
+                        const char *reason) {
     char dedup[200];
     snprintf(dedup, sizeof dedup, "poll-deadletter:%s:%s", order_id ? order_id : "?",
-             modified ? modified : "?");
+             version ? version : "?");
     const char *p[] = {store->id, dedup};
     PGresult *r = wb_pg_query(pg, "SELECT 1 FROM webhook_receipts WHERE store_id = $1 AND dedup_key = $2", 2, p);
     bool seen = r && PQntuples(r) > 0;
@@ -70,7 +70,7 @@ static int poll_dead_letter(oi_ctx *ctx, wb_pg *pg, const wb_store *store, const
     char *body = cJSON_PrintUnformatted(o);
     char key[160];
     snprintf(key, sizeof key, "%s/%s", store->id, order_id ? order_id : "");
-    int rc = oi_dead_letter(ctx, store->id, "poll", ORDERS_PATH, order_id ? key : NULL, reason, body,
+    int rc = oi_dead_letter(ctx, store->id, "poll", path, order_id ? key : NULL, reason, body,
                             strlen(body));
     free(body);
     if (rc != 0) return -1;
@@ -114,17 +114,23 @@ static int reconcile_listing(oi_ctx *ctx, wb_pg *pg, wb_woo *woo, const wb_store
                 char reason[700];
                 snprintf(reason, sizeof reason, "order %s: %s", order_id ? order_id : "?", err);
                 oi_count(store->id, store->platform, "poll", "unmappable");
-                if (poll_dead_letter(ctx, pg, store, o, order_id, reason) != 0) failed++;
+                if (oi_poll_dead_letter(ctx, pg, store, o, order_id, oi_jstr(o, "date_modified_gmt"),
+                                        ORDERS_PATH, reason) != 0)
+                    failed++;
                 free(order_id);
                 continue;
             }
             free(order_id);
             oi_action action;
             oi_status st = oi_ingest(ctx, pg, store, &order, NULL, &action, err, sizeof err);
-            if (st != OI_OK) {
+            if (st == OI_UNMAPPED) {
+                oi_count(store->id, store->platform, "poll", "unmappable");
+                if (oi_poll_dead_letter(ctx, pg, store, o, order.msg.order_id, oi_jstr(o, "date_modified_gmt"),
+                                        ORDERS_PATH, err) != 0)
+                    failed++;
+            } else if (st != OI_OK) {
                 wb_warn(store->id, "reconcile: order %s not taken: %s", order.msg.order_id, err);
-                oi_count(store->id, store->platform, "poll",
-                         st == OI_KAFKA_DOWN ? "kafka_unavailable" : "db_unavailable");
+                oi_count(store->id, store->platform, "poll", oi_status_outcome(st));
                 failed++;
             } else {
                 oi_count(store->id, store->platform, "poll", oi_action_name(action));
@@ -178,7 +184,7 @@ static void repair_webhooks(oi_ctx *ctx, wb_woo *woo, const wb_store *store, con
             int rc = wb_woo_request(woo, "PUT", path, NULL, body, &put);
             cJSON_Delete(body);
             if (rc == 0 && put.status == 200) {
-                count_repair(store->id, "reenabled");
+                oi_count_repair(store->id, "reenabled");
                 wb_warn(store->id, "reconcile: webhook %s (%s) was disabled by the shop: re-enabled", id, topic);
             } else {
                 wb_warn(store->id, "reconcile: webhook %s could not be re-enabled: %s (HTTP %ld)", id,
@@ -203,7 +209,7 @@ static void repair_webhooks(oi_ctx *ctx, wb_woo *woo, const wb_store *store, con
         int rc = wb_woo_request(woo, "POST", "webhooks", NULL, body, &post);
         cJSON_Delete(body);
         if (rc == 0 && (post.status == 200 || post.status == 201)) {
-            count_repair(store->id, "created");
+            oi_count_repair(store->id, "created");
             wb_warn(store->id, "reconcile: webhook %s was missing: created", topics[i]);
         } else {
             wb_warn(store->id, "reconcile: webhook %s could not be created: %s (HTTP %ld)", topics[i],
@@ -225,7 +231,7 @@ static void reconcile_woo(oi_ctx *ctx, wb_pg *pg, const wb_store *store) {
     wb_shop_opts opts = {.deadline_ms = 15000, .request_timeout_ms = 10000};
     wb_woo *woo = wb_woo_new(store->id, store->base_url, ck, cs, &opts);
     bool found;
-    int64_t cursor = read_cursor(pg, store->id, &found);
+    int64_t cursor = oi_cursor_read(pg, store->id, &found);
     int64_t now = wb_wall_ms();
     if (cursor < 0) {
         wb_warn(store->id, "reconcile: cursor not read: %s", wb_pg_error(pg));
@@ -242,7 +248,7 @@ static void reconcile_woo(oi_ctx *ctx, wb_pg *pg, const wb_store *store) {
     int sent = 0;
     int rc = reconcile_listing(ctx, pg, woo, store, since_q, NULL, &max_ms, &sent);
     if (rc == 0) rc = reconcile_listing(ctx, pg, woo, store, since_q, "trash", &max_ms, &sent);
-    if (rc == 0 && write_cursor(pg, store->id, max_ms) != 0)
+    if (rc == 0 && oi_cursor_write(pg, store->id, max_ms) != 0)
         wb_warn(store->id, "reconcile: cursor not saved: %s", wb_pg_error(pg));
     if (sent) wb_info(store->id, "reconcile: %d order version(s) the webhooks missed were sent", sent);
     repair_webhooks(ctx, woo, store, secret);
@@ -271,13 +277,14 @@ void oi_reconcile_all(oi_ctx *ctx, wb_pg *pg) {
         return;
     }
     for (int i = 0; i < n && !wb_stopping(); i++) {
-        if (!stores[i].enabled || strcmp(stores[i].platform, "woocommerce") != 0) continue;
+        if (!stores[i].enabled) continue;
         wb_store store;
         if (wb_store_load(pg, ctx->svc->master_key, stores[i].id, &store, err, sizeof err) != 0) {
             wb_warn(stores[i].id, "reconcile: store not loaded: %s", err);
             continue;
         }
-        reconcile_woo(ctx, pg, &store);
+        if (strcmp(store.platform, "shopify") == 0) oi_reconcile_shopify(ctx, pg, &store);
+        else reconcile_woo(ctx, pg, &store);
         wb_store_free(&store);
         wb_heartbeat();
     }

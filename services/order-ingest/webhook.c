@@ -47,7 +47,8 @@ typedef struct request {
     wb_http_response *res;
     const char *topic;
     wb_pg *pg;
-    wb_store store;
+    wb_store store; /* a shallow copy of *cached: its strings belong to the cache entry */
+    const wb_store *cached;
     bool store_loaded;
 } request;
 
@@ -123,9 +124,9 @@ static void finish_ingest(request *r, oi_status st, oi_action action, const char
     json_safe(order_id, id, sizeof id);
     if (st != OI_OK) {
         wb_error(r->store.id, "order %s from %s webhook not taken: %s", order_id, r->topic, err);
-        oi_count(r->store.id, r->platform_name, "webhook",
-                 st == OI_KAFKA_DOWN ? "kafka_unavailable" : "db_unavailable");
-        reply(r, 503, "{\"error\":\"%s unavailable\"}", st == OI_KAFKA_DOWN ? "kafka" : "postgresql");
+        oi_count(r->store.id, r->platform_name, "webhook", oi_status_outcome(st));
+        reply(r, 503, "{\"error\":\"%s unavailable\"}",
+              st == OI_KAFKA_DOWN ? "kafka" : st == OI_SHOP_DOWN ? "shop" : "postgresql");
         return;
     }
     oi_count(r->store.id, r->platform_name, "webhook", oi_action_name(action));
@@ -160,7 +161,15 @@ static void handle_order(request *r, bool force_cancel, const char *receipt_key)
     if (force_cancel) order.cancelled = true;
     oi_action action;
     oi_status st = oi_ingest(r->ctx, r->pg, &r->store, &order, receipt_key, &action, err, sizeof err);
-    finish_ingest(r, st, action, order.msg.order_id, err);
+    if (st == OI_UNMAPPED) { /* a store rule (every SKU mapped): like an unmappable line */
+        char *key = NULL;
+        if (asprintf(&key, "%s/%s", r->store.id, order.msg.order_id) < 0) key = NULL;
+        oi_count(r->store.id, r->platform_name, "webhook", "unmappable");
+        dead_letter(r, key, err);
+        free(key);
+    } else {
+        finish_ingest(r, st, action, order.msg.order_id, err);
+    }
     oi_order_free(&order);
     free(order_id);
 }
@@ -207,6 +216,7 @@ static void handle_uninstalled(request *r) {
         reply(r, 503, "{\"error\":\"postgresql unavailable\"}");
         return;
     }
+    oi_store_forget(r->store.id); /* this replica's next webhook sees it disabled */
     wb_warn(r->store.id, "the app was uninstalled from the shop: store disabled");
     oi_count(r->store.id, r->platform_name, "webhook", "app_uninstalled");
     reply(r, 200, "{\"status\":\"store_disabled\"}");
@@ -270,7 +280,8 @@ static void handle(request *r, const char *prefix) {
         wb_error(store_id, "webhook: WB_MASTER_KEY is not set, the store's secret cannot be read");
         RETURN_REPLY(r, 503, "{\"error\":\"credentials unavailable\"}");
     }
-    int rc = wb_store_load(r->pg, r->ctx->svc->master_key, store_id, &r->store, err, sizeof err);
+    int rc = oi_store_acquire(r->pg, r->ctx->svc->master_key, store_id, &r->cached, err, sizeof err);
+    if (rc == 0) r->store = *r->cached;
     if (rc < 0) {
         wb_error(store_id, "webhook: store not loaded: %s", err);
         RETURN_REPLY(r, 503, "{\"error\":\"store unavailable\"}");
@@ -316,7 +327,7 @@ static void serve(const wb_http_request *req, wb_http_response *res, oi_ctx *ctx
         bool broken = PQstatus(wb_pg_conn(r.pg)) != CONNECTION_OK;
         oi_pool_put(&ctx->pool, r.pg, broken);
     }
-    if (r.store_loaded) wb_store_free(&r.store);
+    if (r.store_loaded) oi_store_release(r.cached);
     char code[8];
     snprintf(code, sizeof code, "%d", res->status);
     wb_counter_inc(wb_counter("wb_webhooks_total", "Order webhooks answered, by platform and status.",

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ingest.h"
 #include "map.h"
 #include "rules.h"
@@ -372,6 +374,75 @@ TEST(open_quantities_sum_per_sku) {
     free(q);
 }
 
+/* The same order as SHOPIFY_COMPANY, as the reconciler's GraphQL query
+ * (wb_gql_reconcile_orders) returns it: the lines' second page comes
+ * separately, as ReconcileOrderLines returns it. */
+static const char *SHOPIFY_GQL_COMPANY =
+    "{\"id\":\"gid://shopify/Order/5734523158582\",\"name\":\"#1042\",\"email\":\"anna@cykelverkstan.se\","
+    "\"phone\":null,\"note\":\"Please deliver to the loading dock, gate 3.\",\"currencyCode\":\"SEK\","
+    "\"createdAt\":\"2026-11-20T14:03:11+01:00\",\"updatedAt\":\"2026-11-20T14:03:12+01:00\",\"cancelledAt\":null,"
+    "\"taxesIncluded\":true,\"displayFinancialStatus\":\"PAID\",\"displayFulfillmentStatus\":\"UNFULFILLED\","
+    "\"shippingAddress\":{\"firstName\":\"Anna\",\"lastName\":\"Lind\",\"company\":\"Cykelverkstan Lind AB\","
+    "\"address1\":\"Industrigatan 12\",\"address2\":\"Port 3\",\"city\":\"Malmö\",\"zip\":\"211 19\",\"province\":null,"
+    "\"countryCodeV2\":\"SE\",\"phone\":\"+46 40 123 45 67\"},"
+    "\"billingAddress\":{\"firstName\":\"Ekonomi\",\"lastName\":null,\"company\":\"Cykelverkstan Lind AB\","
+    "\"address1\":\"Box 4455\",\"address2\":\"\",\"city\":\"Malmö\",\"zip\":\"203 15\",\"province\":null,"
+    "\"countryCodeV2\":\"SE\",\"phone\":null},"
+    "\"shippingLine\":{\"code\":\"postnord-mypack-home\",\"title\":\"PostNord MyPack Home\"},"
+    "\"lineItems\":{\"nodes\":["
+    "{\"id\":\"gid://shopify/LineItem/14086920003638\",\"name\":\"Road tyre 700x28 - Black\",\"sku\":\"TYRE-700X28-BLK\","
+    "\"quantity\":4,\"currentQuantity\":4,\"originalUnitPriceSet\":{\"shopMoney\":{\"amount\":\"449.0\"}},"
+    "\"discountAllocations\":[],\"taxLines\":[{\"priceSet\":{\"shopMoney\":{\"amount\":\"359.2\"}}}]},"
+    "{\"id\":\"gid://shopify/LineItem/14086920036406\",\"name\":\"Inner tube 700c Presta\",\"sku\":\"TUBE-700-PV\","
+    "\"quantity\":10,\"currentQuantity\":10,\"originalUnitPriceSet\":{\"shopMoney\":{\"amount\":\"89.0\"}},"
+    "\"discountAllocations\":[{\"allocatedAmountSet\":{\"shopMoney\":{\"amount\":\"89.0\"}}}],\"taxLines\":[]}],"
+    "\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":\"eyJsYXN0X2lkIjoxfQ==\"}},"
+    "\"fulfillmentOrders\":{\"nodes\":[{\"assignedLocation\":{\"location\":{\"id\":\"gid://shopify/Location/77\"}}}]}}";
+static const char *SHOPIFY_GQL_MORE_LINES =
+    "[{\"id\":\"gid://shopify/LineItem/14086920069174\",\"name\":\"Removed by an edit\",\"sku\":\"GONE-1\","
+    "\"quantity\":1,\"currentQuantity\":0,\"originalUnitPriceSet\":{\"shopMoney\":{\"amount\":\"5.0\"}},"
+    "\"discountAllocations\":[],\"taxLines\":[]}]";
+
+TEST(shopify_graphql_order_maps_as_its_webhook) {
+    oi_order rest, gql;
+    char *id = NULL;
+    CHECK_INT(oi_map_shopify("nordic-bikes", SHOPIFY_COMPANY, strlen(SHOPIFY_COMPANY), &rest, NULL, err,
+                             sizeof err), OI_MAP_OK);
+    cJSON *node = cJSON_Parse(SHOPIFY_GQL_COMPANY), *more = cJSON_Parse(SHOPIFY_GQL_MORE_LINES);
+    CHECK(node && more);
+    int rc = oi_map_shopify_gql("nordic-bikes", node, more, &gql, &id, err, sizeof err);
+    if (rc != OI_MAP_OK) FAILF("gql: %s", err);
+    CHECK_STR(id, "5734523158582");
+    free(id);
+    char *a = wb_order_msg_encode(&rest.msg), *b = wb_order_msg_encode(&gql.msg);
+    CHECK(a && b);
+    CHECK_STR(b, a); /* the same message, so the same event id: one is a duplicate of the other */
+    free(a);
+    free(b);
+    CHECK_STR(gql.shop_location, "gid://shopify/Location/77");
+    CHECK_STR(gql.financial_status, "paid");
+    CHECK_STR(gql.fulfillment_status, "unfulfilled");
+    CHECK(!gql.cancelled);
+    oi_order_free(&rest);
+    oi_order_free(&gql);
+    /* statuses as REST spells them; cancelledAt cancels; no SKU is unmappable */
+    cJSON_ReplaceItemInObject(node, "displayFulfillmentStatus", cJSON_CreateString("PARTIALLY_FULFILLED"));
+    cJSON_ReplaceItemInObject(node, "cancelledAt", cJSON_CreateString("2026-11-20T15:00:00+01:00"));
+    CHECK_INT(oi_map_shopify_gql("nordic-bikes", node, NULL, &gql, NULL, err, sizeof err), OI_MAP_OK);
+    CHECK_STR(gql.fulfillment_status, "partial");
+    CHECK(gql.cancelled);
+    CHECK_INT(gql.msg.n_lines, 2);
+    oi_order_free(&gql);
+    cJSON *lines = cJSON_GetObjectItem(cJSON_GetObjectItem(node, "lineItems"), "nodes");
+    cJSON_ReplaceItemInObject(cJSON_GetArrayItem(lines, 1), "sku", cJSON_CreateNull());
+    CHECK_INT(oi_map_shopify_gql("nordic-bikes", node, NULL, &gql, &id, err, sizeof err), OI_MAP_UNMAPPABLE);
+    CHECK_CONTAINS(err, "lines[1]: no sku (line 14086920036406 \"Inner tube 700c Presta\")");
+    CHECK_STR(id, "5734523158582");
+    free(id);
+    cJSON_Delete(node);
+    cJSON_Delete(more);
+}
+
 int main(void) {
     RUN(shopify_company_order);
     RUN(shopify_private_no_shipping_line_email_fallback);
@@ -384,5 +455,6 @@ int main(void) {
     RUN(rules_filters);
     RUN(rules_decisions);
     RUN(open_quantities_sum_per_sku);
+    RUN(shopify_graphql_order_maps_as_its_webhook);
     TEST_EXIT();
 }
