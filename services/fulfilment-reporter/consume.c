@@ -21,7 +21,7 @@ void fr_config_read(wb_env *env, fr_config *cfg) {
     cfg->group = wb_env_string(env, "WB_FULFIL_GROUP", "fulfilment-reporter");
     cfg->retry_ms = (int)wb_env_int(env, "WB_FULFIL_RETRY_MS", 2000, 10, 3600000);
     cfg->retry_max_ms = (int)wb_env_int(env, "WB_FULFIL_RETRY_MAX_MS", 60000, 10, 3600000);
-    cfg->die_after_send = wb_env_bool(env, "WB_FULFIL_TEST_DIE_AFTER_SEND", false);
+    cfg->die_after_send = (int)wb_env_int(env, "WB_FULFIL_TEST_DIE_AFTER_SEND", 0, 0, 1000);
 }
 
 static wb_metric *events_total(void) {
@@ -31,7 +31,7 @@ static wb_metric *events_total(void) {
 }
 
 void fr_after_send(reporter *r) {
-    if (!r->cfg.die_after_send) return;
+    if (!r->cfg.die_after_send || ++r->cfg.sends < r->cfg.die_after_send) return;
     wb_warn(NULL, "WB_FULFIL_TEST_DIE_AFTER_SEND: killing myself between the shop call and its record");
     raise(SIGKILL);
 }

@@ -102,13 +102,37 @@ int fr_report_ref(wb_pg *pg, const char *store, const char *order, const char *k
     return found ? 0 : 1;
 }
 
-bool fr_notify_customer(wb_pg *pg, const char *store) {
+void fr_settings_load(wb_pg *pg, const char *store, fr_settings *out) {
+    *out = (fr_settings){.notify_customer = true, .cancelled_report = "record"};
     const char *p[] = {store};
-    PGresult *res = wb_pg_query(pg, "SELECT notify_customer FROM fulfilment_settings WHERE store_id = $1", 1, p);
-    bool notify = true;
-    if (res && PQntuples(res) == 1) notify = PQgetvalue(res, 0, 0)[0] == 't';
+    PGresult *res = wb_pg_query(pg,
+        "SELECT notify_customer, auto_close, tracking_on_packed, cancelled_report "
+        "FROM fulfilment_settings WHERE store_id = $1", 1, p);
+    if (res && PQntuples(res) == 1) {
+        out->notify_customer = PQgetvalue(res, 0, 0)[0] == 't';
+        out->auto_close = PQgetvalue(res, 0, 1)[0] == 't';
+        out->tracking_on_packed = PQgetvalue(res, 0, 2)[0] == 't';
+        snprintf(out->cancelled_report, sizeof out->cancelled_report, "%s", PQgetvalue(res, 0, 3));
+    }
     if (res) PQclear(res);
-    return notify;
+}
+
+int fr_claim_shipping(wb_pg *pg, const char *store, const char *order, const char *kind,
+                      const char *report_id) {
+    /* One statement: the claim and the check of the others cannot interleave
+     * with another claim of the same order (events of an order are handled
+     * one at a time anyway; this keeps it true under a rebalance too). */
+    const char *p[] = {store, order, kind, report_id};
+    PGresult *res = wb_pg_query(pg,
+        "UPDATE fulfilment_reports SET refunds_shipping = true, updated_at = now() "
+        "WHERE store_id = $1 AND shop_order_id = $2 AND kind = $3 AND report_id = $4 "
+        "AND NOT EXISTS (SELECT 1 FROM fulfilment_reports o WHERE o.store_id = $1 AND o.shop_order_id = $2 "
+        "  AND o.refunds_shipping AND o.state <> 'failed' AND NOT (o.kind = $3 AND o.report_id = $4)) "
+        "RETURNING 1", 4, p);
+    if (!res) return -1;
+    int yes = PQntuples(res) == 1;
+    PQclear(res);
+    return yes;
 }
 
 int fr_refund_shipping(wb_pg *pg, const char *store, const char *reason_code) {

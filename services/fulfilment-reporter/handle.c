@@ -14,16 +14,27 @@ static const char *json_str(const cJSON *o, const char *name) {
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static bool needs_shop(wb_fulfilment_type t) {
-    return t == WB_FULFILMENT_DISPATCHED || t == WB_FULFILMENT_TRACKING_UPDATED ||
-           t == WB_FULFILMENT_RETURNED;
+/* Whether the event is reported to the shop: dispatches, tracking updates
+ * and returns always; `packed` with shipments when the store wants tracking
+ * at packing; `cancelled` unless the store only records it. */
+static bool needs_shop(const wb_fulfilment_msg *m, const fr_settings *set) {
+    switch (m->type) {
+    case WB_FULFILMENT_DISPATCHED:
+    case WB_FULFILMENT_TRACKING_UPDATED:
+    case WB_FULFILMENT_RETURNED: return true;
+    case WB_FULFILMENT_PACKED: return set->tracking_on_packed && m->n_shipments > 0;
+    case WB_FULFILMENT_CANCELLED: return strcmp(set->cancelled_report, "record") != 0;
+    default: return false;
+    }
 }
 
 fr_outcome fr_handle(reporter *r, const wb_fulfilment_msg *m, char *why, size_t whylen) {
     wb_pg *pg = r->svc->pg;
     wb_store store;
     char err[512];
-    bool shop = needs_shop(m->type);
+    fr_settings set;
+    fr_settings_load(pg, m->store_id, &set);
+    bool shop = needs_shop(m, &set);
     if (shop && !r->svc->has_master_key) {
         snprintf(why, whylen, "WB_MASTER_KEY is not set: cannot unseal the store's credentials");
         return FR_RETRY;
@@ -43,8 +54,9 @@ fr_outcome fr_handle(reporter *r, const wb_fulfilment_msg *m, char *why, size_t 
         out = FR_RETRY;
         goto done;
     }
-    if (!needs_shop(m->type)) {
-        /* accepted, picking_started, packed, cancelled: recorded only. */
+    if (!shop) {
+        /* accepted, picking_started, and packed and cancelled unless the
+         * store asks otherwise: recorded only. */
         wb_info(m->store_id, "order %s: %s recorded", m->order_id, wb_fulfilment_type_name(m->type));
         goto done;
     }
@@ -63,7 +75,7 @@ fr_outcome fr_handle(reporter *r, const wb_fulfilment_msg *m, char *why, size_t 
     wb_shop_opts_defaults(&opts);
     if (strcmp(store.platform, "shopify") == 0) {
         wb_shopify *s = wb_shopify_new(store.id, store.base_url, json_str(creds, "access_token"), &opts);
-        out = fr_shopify_event(r, &store, s, m, why, whylen);
+        out = fr_shopify_event(r, &store, s, m, &set, why, whylen);
         wb_shopify_free(s);
     } else {
         /* Notes and tracking entries are not idempotent: one attempt per
@@ -71,7 +83,7 @@ fr_outcome fr_handle(reporter *r, const wb_fulfilment_msg *m, char *why, size_t 
         opts.max_attempts = 1;
         wb_woo *w = wb_woo_new(store.id, store.base_url, json_str(creds, "consumer_key"),
                                json_str(creds, "consumer_secret"), &opts);
-        out = fr_woo_event(r, &store, w, m, why, whylen);
+        out = fr_woo_event(r, &store, w, m, &set, why, whylen);
         wb_woo_free(w);
     }
     cJSON_Delete(creds);

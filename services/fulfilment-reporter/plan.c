@@ -44,6 +44,52 @@ int fr_match_lines(const fr_fo_line *fol, size_t n_fol, const wb_shipment_line *
     return 0;
 }
 
+int fr_match_return(const fr_fo_line *fl, size_t n_fl, const wb_return *ret, fr_ret_alloc **out,
+                    size_t *n_out, char *err, size_t errlen) {
+    *out = NULL;
+    *n_out = 0;
+    fr_ret_alloc *agg = calloc(n_fl ? n_fl : 1, sizeof *agg);
+    int64_t *rem = calloc(n_fl ? n_fl : 1, sizeof *rem);
+    if (!agg || !rem) {
+        free(agg);
+        free(rem);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t k = 0; k < n_fl; k++) rem[k] = fl[k].remaining;
+    for (size_t i = 0; i < ret->n_lines; i++) {
+        const wb_return_line *rl = &ret->lines[i];
+        int64_t want = rl->quantity;
+        for (size_t k = 0; k < n_fl && want > 0; k++) {
+            if (rem[k] <= 0 || strcmp(fl[k].line_id, rl->line_id) != 0) continue;
+            int64_t take = want < rem[k] ? want : rem[k];
+            rem[k] -= take;
+            want -= take;
+            agg[k].quantity += take;
+            if (rl->restock) agg[k].restock += take;
+        }
+        if (want > 0) {
+            snprintf(err, errlen, "return %s: line %s (sku %s): %lld more than the shop has fulfilled and not returned",
+                     ret->id, rl->line_id, rl->sku, (long long)want);
+            free(agg);
+            free(rem);
+            return -1;
+        }
+    }
+    size_t n = 0;
+    for (size_t k = 0; k < n_fl; k++) {
+        if (agg[k].quantity == 0) continue;
+        agg[n] = agg[k];
+        agg[n].fli_id = fl[k].fo_line_id;
+        agg[n].line_id = fl[k].line_id;
+        n++;
+    }
+    free(rem);
+    *out = agg;
+    *n_out = n;
+    return 0;
+}
+
 void fr_note_marker(const char *shipment_id, char *buf, size_t size) {
     snprintf(buf, size, "[shipment %s]", shipment_id);
 }

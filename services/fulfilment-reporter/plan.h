@@ -28,6 +28,22 @@ typedef struct fr_alloc {
 int fr_match_lines(const fr_fo_line *fol, size_t n_fol, const wb_shipment_line *lines,
                    size_t n_lines, fr_alloc **out, size_t *n_out, char *err, size_t errlen);
 
+/* What a Shopify return asks of one fulfillment line item: quantity in all,
+ * restock of it to put back on stock. */
+typedef struct fr_ret_alloc {
+    const char *fli_id, *line_id;
+    int64_t quantity, restock;
+} fr_ret_alloc;
+
+/* Spreads a return's lines over the fulfilled line items (fl: fo_line_id =
+ * the fulfillment line item id, line_id = the order line, remaining = what
+ * is fulfilled and not yet returned), in their order; a fulfillment line item
+ * that gets lines with and without restock carries both. *out (malloc'd)
+ * gets one entry per fulfillment line item used. Returns 0, or -1 with err
+ * when a line asks for more than is fulfilled and not yet returned. */
+int fr_match_return(const fr_fo_line *fl, size_t n_fl, const wb_return *ret, fr_ret_alloc **out,
+                    size_t *n_out, char *err, size_t errlen);
+
 /* The marker a note carries so it is recognised later: "[shipment S1]". */
 void fr_note_marker(const char *shipment_id, char *buf, size_t size);
 /* malloc'd note text for a shipment: "Shipped with dhl, tracking number 123:

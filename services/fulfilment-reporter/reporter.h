@@ -5,6 +5,8 @@
  *   db.c       ingested_orders state and fulfilment_reports bookkeeping
  *   woo.c      WooCommerce: tracking entry or note, completed, refunds
  *   shopify.c  Shopify: fulfillmentCreate, fulfillmentTrackingInfoUpdate
+ *   shopify_return.c  Shopify: returnCreate + returnProcess, orderClose
+ *   shopify_cancel.c  Shopify: a WMS cancellation as orderCancel or a tag
  *   plan.c     the pure parts (line matching, note text, amounts) */
 #ifndef FR_REPORTER_H
 #define FR_REPORTER_H
@@ -25,8 +27,10 @@ typedef struct fr_config {
     const char *group;     /* WB_FULFIL_GROUP, default fulfilment-reporter */
     int retry_ms;          /* WB_FULFIL_RETRY_MS: first wait of a held event, default 2000 */
     int retry_max_ms;      /* WB_FULFIL_RETRY_MAX_MS: longest wait, default 60000 */
-    bool die_after_send;   /* WB_FULFIL_TEST_DIE_AFTER_SEND: test hook, SIGKILL itself
-                              between a shop call and its record */
+    int die_after_send;    /* WB_FULFIL_TEST_DIE_AFTER_SEND=N: test hook, SIGKILL itself
+                              after the N-th shop call that changed something,
+                              before it is recorded (0: never) */
+    int sends;             /* shop calls so far, for the hook */
 } fr_config;
 
 void fr_config_read(wb_env *env, fr_config *cfg);
@@ -85,7 +89,20 @@ int fr_report_finish(wb_pg *pg, const char *store, const char *order, const char
 /* The shop reference of a done report, or 1 when there is none. */
 int fr_report_ref(wb_pg *pg, const char *store, const char *order, const char *kind,
                   const char *report_id, char *shop_ref, size_t ref_size);
-bool fr_notify_customer(wb_pg *pg, const char *store);
+/* fulfilment_settings of a store (defaults when it has no row or on error). */
+typedef struct fr_settings {
+    bool notify_customer;    /* Shopify notifyCustomer, default true */
+    bool auto_close;         /* Shopify orderClose when done, default false */
+    bool tracking_on_packed; /* `packed` with shipments reports tracking, default false */
+    char cancelled_report[8]; /* record | note | cancel, default record */
+} fr_settings;
+void fr_settings_load(wb_pg *pg, const char *store, fr_settings *out);
+/* Whether the order's shipping may be refunded by this report: 1 when it
+ * already claimed it, or no other report of the order did and this one now
+ * has (refunds_shipping, set before the shop call); 0 when another report
+ * of the order claimed it; -1 on error. */
+int fr_claim_shipping(wb_pg *pg, const char *store, const char *order, const char *kind,
+                      const char *report_id);
 /* 1 when the store's rule for the reason code refunds shipping, 0 when not
  * (or no rule), -1 on error. */
 int fr_refund_shipping(wb_pg *pg, const char *store, const char *reason_code);
@@ -94,9 +111,9 @@ int fr_refund_shipping(wb_pg *pg, const char *store, const char *reason_code);
 void fr_after_send(reporter *r);
 
 /* ------------------------------------------------------------ platforms */
-fr_outcome fr_woo_event(reporter *r, const wb_store *store, wb_woo *woo,
-                        const wb_fulfilment_msg *m, char *why, size_t whylen);
-fr_outcome fr_shopify_event(reporter *r, const wb_store *store, wb_shopify *shop,
-                            const wb_fulfilment_msg *m, char *why, size_t whylen);
+fr_outcome fr_woo_event(reporter *r, const wb_store *store, wb_woo *woo, const wb_fulfilment_msg *m,
+                        const fr_settings *set, char *why, size_t whylen);
+fr_outcome fr_shopify_event(reporter *r, const wb_store *store, wb_shopify *shop, const wb_fulfilment_msg *m,
+                            const fr_settings *set, char *why, size_t whylen);
 
 #endif

@@ -4,7 +4,8 @@
  * fulfillmentTrackingInfoUpdate on its fulfillment. fulfillmentCreate carries
  * an idempotency key derived from store, order and shipment, and a pending
  * report is first looked for among the order's fulfillments (by tracking
- * number), so a shipment is fulfilled once. */
+ * number), so a shipment is fulfilled once. Returns and closing are in
+ * shopify_return.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,39 +14,30 @@
 #include "gql.h"
 #include "plan.h"
 #include "reporter.h"
+#include "shopify.h"
 #include "wb/crypto.h"
 #include "wb/log.h"
 
-typedef struct sh_ctx {
-    reporter *r;
-    const wb_store *store;
-    wb_shopify *shop;
-    const wb_fulfilment_msg *m;
-    char *why;
-    size_t whylen;
-    bool notify;
-} sh_ctx;
-
-static const cJSON *path_get(const cJSON *o, const char *a, const char *b, const char *c) {
+const cJSON *sh_path_get(const cJSON *o, const char *a, const char *b, const char *c) {
     o = cJSON_GetObjectItemCaseSensitive(o, a);
     if (b) o = cJSON_GetObjectItemCaseSensitive(o, b);
     if (c) o = cJSON_GetObjectItemCaseSensitive(o, c);
     return o;
 }
 
-static const char *jstr(const cJSON *o, const char *name) {
+const char *sh_jstr(const cJSON *o, const char *name) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static const char *gid_tail(const char *gid) {
+const char *sh_gid_tail(const char *gid) {
     const char *s = gid ? strrchr(gid, '/') : NULL;
     return s ? s + 1 : "";
 }
 
 /* Runs a document; on success *doc holds data. Top-level errors: FAIL when
  * they say the request is wrong, else RETRY. */
-static int run(sh_ctx *c, const char *document, const cJSON *vars, double cost, cJSON **doc,
+int sh_run(sh_ctx *c, const char *document, const cJSON *vars, double cost, cJSON **doc,
                fr_outcome *bad) {
     char err[256];
     *doc = NULL;
@@ -67,7 +59,7 @@ static int run(sh_ctx *c, const char *document, const cJSON *vars, double cost, 
     return 0;
 }
 
-static int user_errors(sh_ctx *c, const cJSON *payload) {
+int sh_user_errors(sh_ctx *c, const cJSON *payload) {
     const cJSON *ue = cJSON_GetObjectItemCaseSensitive(payload, "userErrors");
     if (cJSON_GetArraySize(ue) == 0) return 0;
     char *txt = cJSON_PrintUnformatted(ue);
@@ -82,10 +74,10 @@ static cJSON *order_state(sh_ctx *c, fr_outcome *bad) {
     cJSON *vars = cJSON_CreateObject();
     cJSON_AddStringToObject(vars, "id", gid);
     cJSON *doc;
-    int rc = run(c, wb_gql_fulfilment_state, vars, 0, &doc, bad);
+    int rc = sh_run(c, wb_gql_fulfilment_state, vars, 0, &doc, bad);
     cJSON_Delete(vars);
     if (rc != 0) return NULL;
-    if (!cJSON_IsObject(path_get(doc, "data", "order", NULL))) {
+    if (!cJSON_IsObject(sh_path_get(doc, "data", "order", NULL))) {
         snprintf(c->why, c->whylen, "order %s not found in the shop", c->m->order_id);
         *bad = FR_FAIL;
         cJSON_Delete(doc);
@@ -98,10 +90,10 @@ static cJSON *order_state(sh_ctx *c, fr_outcome *bad) {
 static const char *find_fulfillment(const cJSON *doc, const char *number) {
     if (!number) return NULL;
     const cJSON *f, *t;
-    cJSON_ArrayForEach(f, path_get(doc, "data", "order", "fulfillments")) {
+    cJSON_ArrayForEach(f, sh_path_get(doc, "data", "order", "fulfillments")) {
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(f, "trackingInfo")) {
-            const char *n = jstr(t, "number");
-            if (n && strcmp(n, number) == 0) return jstr(f, "id");
+            const char *n = sh_jstr(t, "number");
+            if (n && strcmp(n, number) == 0) return sh_jstr(f, "id");
         }
     }
     return NULL;
@@ -120,15 +112,15 @@ static cJSON *fulfillment_input(sh_ctx *c, const cJSON *doc, const wb_shipment *
     size_t cap = 0, n = 0;
     fr_fo_line *fol = NULL;
     const cJSON *fo, *li;
-    const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(path_get(doc, "data", "order", "fulfillmentOrders"), "nodes");
+    const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(sh_path_get(doc, "data", "order", "fulfillmentOrders"), "nodes");
     cJSON_ArrayForEach(fo, nodes) {
-        const char *status = jstr(fo, "status");
+        const char *status = sh_jstr(fo, "status");
         if (!status || (strcmp(status, "OPEN") != 0 && strcmp(status, "IN_PROGRESS") != 0)) continue;
-        cJSON_ArrayForEach(li, path_get(fo, "lineItems", "nodes", NULL)) {
+        cJSON_ArrayForEach(li, sh_path_get(fo, "lineItems", "nodes", NULL)) {
             const cJSON *rem = cJSON_GetObjectItemCaseSensitive(li, "remainingQuantity");
             if (n == cap) fol = realloc(fol, sizeof *fol * (cap = cap ? cap * 2 : 16));
-            fol[n++] = (fr_fo_line){jstr(fo, "id"), jstr(li, "id"),
-                                    gid_tail(jstr(cJSON_GetObjectItemCaseSensitive(li, "lineItem"), "id")),
+            fol[n++] = (fr_fo_line){sh_jstr(fo, "id"), sh_jstr(li, "id"),
+                                    sh_gid_tail(sh_jstr(cJSON_GetObjectItemCaseSensitive(li, "lineItem"), "id")),
                                     cJSON_IsNumber(rem) ? (int64_t)rem->valuedouble : 0};
             if (!fol[n - 1].fo_id || !fol[n - 1].fo_line_id) n--;
         }
@@ -197,25 +189,29 @@ static fr_outcome fulfil(sh_ctx *c, const wb_shipment *s) {
     cJSON *vars = cJSON_CreateObject();
     cJSON_AddItemToObject(vars, "fulfillment", input);
     cJSON_AddStringToObject(vars, "key", key);
-    int rc = run(c, wb_gql_fulfillment_create, vars, 10, &doc, &bad);
+    int rc = sh_run(c, wb_gql_fulfillment_create, vars, 10, &doc, &bad);
     cJSON_Delete(vars);
     if (rc != 0) goto failed;
     fr_after_send(c->r);
-    const cJSON *payload = path_get(doc, "data", "fulfillmentCreate", NULL);
-    if (user_errors(c, payload) != 0) {
+    const cJSON *payload = sh_path_get(doc, "data", "fulfillmentCreate", NULL);
+    if (sh_user_errors(c, payload) != 0) {
         cJSON_Delete(doc);
         bad = FR_FAIL;
         goto failed;
     }
-    const char *id = jstr(cJSON_GetObjectItemCaseSensitive(payload, "fulfillment"), "id");
+    const cJSON *ful = cJSON_GetObjectItemCaseSensitive(payload, "fulfillment");
+    const char *id = sh_jstr(ful, "id");
     int frc = fr_report_finish(pg, m->store_id, m->order_id, "shipment", s->id, "done", id, NULL);
     wb_info(m->store_id, "order %s: shipment %s fulfilled as %s", m->order_id, s->id, id ? id : "?");
-    cJSON_Delete(doc);
     if (frc != 0) {
+        cJSON_Delete(doc);
         snprintf(c->why, c->whylen, "recording the report: %s", wb_pg_error(pg));
         return FR_RETRY;
     }
-    return FR_DONE;
+    /* The last shipment of the order: close it when the store asks. */
+    fr_outcome out = fr_shopify_maybe_close(c, cJSON_GetObjectItemCaseSensitive(ful, "order"));
+    cJSON_Delete(doc);
+    return out;
 failed:
     if (bad == FR_FAIL) fr_report_finish(pg, m->store_id, m->order_id, "shipment", s->id, "failed", NULL, NULL);
     return bad;
@@ -237,23 +233,21 @@ static fr_outcome update_tracking(sh_ctx *c, const wb_shipment *s) {
     cJSON_AddBoolToObject(vars, "notifyCustomer", c->notify);
     cJSON *doc;
     fr_outcome bad = FR_RETRY;
-    rc = run(c, wb_gql_fulfillment_tracking_update, vars, 10, &doc, &bad);
+    rc = sh_run(c, wb_gql_fulfillment_tracking_update, vars, 10, &doc, &bad);
     cJSON_Delete(vars);
     if (rc != 0) return bad;
     fr_outcome out = FR_DONE;
-    if (user_errors(c, path_get(doc, "data", "fulfillmentTrackingInfoUpdate", NULL)) != 0) out = FR_FAIL;
+    if (sh_user_errors(c, sh_path_get(doc, "data", "fulfillmentTrackingInfoUpdate", NULL)) != 0) out = FR_FAIL;
     else wb_info(m->store_id, "order %s: tracking of shipment %s updated", m->order_id, s->id);
     cJSON_Delete(doc);
     return out;
 }
 
-fr_outcome fr_shopify_event(reporter *r, const wb_store *store, wb_shopify *shop,
-                            const wb_fulfilment_msg *m, char *why, size_t whylen) {
-    sh_ctx c = {r, store, shop, m, why, whylen, fr_notify_customer(r->svc->pg, m->store_id)};
-    if (m->type == WB_FULFILMENT_RETURNED) {
-        snprintf(why, whylen, "returns are not reported to Shopify yet (returnCreate/returnProcess to come)");
-        return FR_FAIL;
-    }
+fr_outcome fr_shopify_event(reporter *r, const wb_store *store, wb_shopify *shop, const wb_fulfilment_msg *m,
+                            const fr_settings *set, char *why, size_t whylen) {
+    sh_ctx c = {r, store, shop, m, why, whylen, set->notify_customer, set->auto_close};
+    if (m->type == WB_FULFILMENT_RETURNED) return fr_shopify_returns(&c);
+    if (m->type == WB_FULFILMENT_CANCELLED) return fr_shopify_cancel(&c, set->cancelled_report);
     for (size_t i = 0; i < m->n_shipments; i++) {
         fr_outcome o = m->type == WB_FULFILMENT_TRACKING_UPDATED ? update_tracking(&c, &m->shipments[i])
                                                                  : fulfil(&c, &m->shipments[i]);

@@ -222,6 +222,17 @@ static fr_outcome refund_group(woo_ctx *c, const cJSON *order, const wb_return *
     }
     case FR_REPORT_NEW: break;
     }
+    if (with_shipping) {
+        /* Shipping is refunded once per order, whichever return comes first. */
+        int claim = fr_claim_shipping(c->r->svc->pg, m->store_id, m->order_id, "refund", report_id);
+        if (claim < 0) {
+            snprintf(c->why, c->whylen, "recording the shipping refund: %s", wb_pg_error(c->r->svc->pg));
+            return FR_RETRY;
+        }
+        if (!claim) wb_info(m->store_id, "order %s: return %s: shipping was refunded before, not again",
+                            m->order_id, report_id);
+        with_shipping = claim == 1;
+    }
     cJSON *body = cJSON_CreateObject();
     cJSON *items = cJSON_AddArrayToObject(body, "line_items");
     int64_t amount = 0;
@@ -330,14 +341,91 @@ static fr_outcome refund_returns(woo_ctx *c) {
     return out;
 }
 
+/* ------------------------------------------------------------- cancelled */
+
+/* A WMS cancellation: status `cancelled` (WooCommerce restocks and the
+ * merchant refunds from there, as for a cancel in the admin) or a private
+ * note "[cancelled]", once. */
+static fr_outcome cancel(woo_ctx *c, const char *mode) {
+    const wb_fulfilment_msg *m = c->m;
+    char path[128];
+    fr_outcome bad = FR_RETRY;
+    if (strcmp(mode, "cancel") == 0) {
+        snprintf(path, sizeof path, "orders/%s", m->order_id);
+        cJSON *doc;
+        if (call(c, "GET", path, NULL, &doc, &bad) != 0) return bad;
+        const char *status = jstr(doc, "status");
+        /* Only an order still waiting to ship: completed, refunded or
+         * cancelled orders are past what a warehouse cancellation means. */
+        bool open = status && (strcmp(status, "pending") == 0 || strcmp(status, "processing") == 0 ||
+                               strcmp(status, "on-hold") == 0);
+        cJSON_Delete(doc);
+        if (!open) {
+            wb_info(m->store_id, "order %s: cancelled by the WMS, status %s left as it is", m->order_id,
+                    status ? status : "?");
+            return FR_DONE;
+        }
+        cJSON *body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, "status", "cancelled");
+        int rc = call(c, "PUT", path, body, NULL, &bad);
+        cJSON_Delete(body);
+        if (rc != 0) return bad;
+        fr_after_send(c->r);
+        wb_info(m->store_id, "order %s cancelled", m->order_id);
+        return FR_DONE;
+    }
+    snprintf(path, sizeof path, "orders/%s/notes", m->order_id);
+    char ref[64];
+    switch (fr_report_begin(c->r->svc->pg, m->store_id, m->order_id, "cancel", m->order_id, ref, sizeof ref)) {
+    case FR_REPORT_DONE: case FR_REPORT_FAILED:
+        wb_info(m->store_id, "order %s: cancellation noted before", m->order_id);
+        return FR_DONE;
+    case FR_REPORT_ERROR:
+        snprintf(c->why, c->whylen, "recording the report: %s", wb_pg_error(c->r->svc->pg));
+        return FR_RETRY;
+    case FR_REPORT_PENDING: {
+        int found = shop_has(c, path, "note", "[cancelled]", false, &bad);
+        if (found < 0) return bad;
+        if (found) {
+            fr_report_finish(c->r->svc->pg, m->store_id, m->order_id, "cancel", m->order_id, "done", NULL, NULL);
+            return FR_DONE;
+        }
+        break;
+    }
+    case FR_REPORT_NEW: break;
+    }
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "note", "Cancelled by the warehouse: this order will not be shipped. [cancelled]");
+    cJSON_AddBoolToObject(body, "customer_note", false);
+    cJSON *doc;
+    int rc = call(c, "POST", path, body, &doc, &bad);
+    cJSON_Delete(body);
+    if (rc != 0) {
+        if (bad == FR_FAIL)
+            fr_report_finish(c->r->svc->pg, m->store_id, m->order_id, "cancel", m->order_id, "failed", NULL, NULL);
+        return bad;
+    }
+    fr_after_send(c->r);
+    char id[64] = "";
+    jid(doc, id, sizeof id);
+    cJSON_Delete(doc);
+    if (fr_report_finish(c->r->svc->pg, m->store_id, m->order_id, "cancel", m->order_id, "done", id, NULL) != 0) {
+        snprintf(c->why, c->whylen, "recording the report: %s", wb_pg_error(c->r->svc->pg));
+        return FR_RETRY;
+    }
+    wb_info(m->store_id, "order %s: cancellation noted", m->order_id);
+    return FR_DONE;
+}
+
 fr_outcome fr_woo_event(reporter *r, const wb_store *store, wb_woo *woo, const wb_fulfilment_msg *m,
-                        char *why, size_t whylen) {
+                        const fr_settings *set, char *why, size_t whylen) {
     woo_ctx c = {r, store, woo, m, why, whylen};
     if (strspn(m->order_id, "0123456789") != strlen(m->order_id)) {
         snprintf(why, whylen, "order id %s is not a WooCommerce order id", m->order_id);
         return FR_FAIL;
     }
     if (m->type == WB_FULFILMENT_RETURNED) return refund_returns(&c);
+    if (m->type == WB_FULFILMENT_CANCELLED) return cancel(&c, set->cancelled_report);
     for (size_t i = 0; i < m->n_shipments; i++) {
         fr_outcome o = report_shipment(&c, &m->shipments[i]);
         if (o != FR_DONE) return o;

@@ -13,6 +13,7 @@ import harness as h  # noqa: E402
 RUN = f"{os.getpid() % 100000}{int(time.time()) % 100000}"
 OWNER = f"frown{RUN}"
 WT, WN, WC, SP = f"frwt{RUN}", f"frwn{RUN}", f"frwc{RUN}", f"frsp{RUN}"
+SR = f"frsr{RUN}"  # Shopify with return rules and automatic closing
 GROUP = f"fulfil-e2e-{RUN}"
 TOPIC = "wms.fulfilment.v1"
 R = h.Reporter()
@@ -78,9 +79,10 @@ def setup():
     base = W.sim.base
     # Stores of earlier runs of this test would point at a shopsim that is gone.
     h.bridgectl("db", "migrate")
-    h.psql("DELETE FROM stores WHERE id ~ '^fr(wt|wn|wc|sp)[0-9]+$'")
+    h.psql("DELETE FROM stores WHERE id ~ '^fr(wt|wn|wc|sp|sr)[0-9]+$'")
     for store, platform, tracking in ((WT, "woocommerce", True), (WN, "woocommerce", False),
-                                      (WC, "woocommerce", False), (SP, "shopify", False)):
+                                      (WC, "woocommerce", False), (SP, "shopify", False),
+                                      (SR, "shopify", False)):
         W.sim.call("POST", "/_sim/stores", {"id": store, "platform": platform, "shipment_tracking": tracking})
         products = W.sim.call("POST", f"/_sim/stores/{store}/seed",
                               {"products": 3, "variants": 1, "stock": 50, "sku_prefix": f"F{store}"})
@@ -95,6 +97,10 @@ def setup():
     h.bridgectl("store", "set", WC, "note_visibility", "customer")
     h.psql(f"INSERT INTO return_reason_rules (store_id, reason_code, refund_shipping) "
            f"VALUES ({h.sql_literal(WT)}, 'damaged', true), ({h.sql_literal(WT)}, 'unwanted', false)")
+    # SR through bridgectl: the rules and options the reporter reads.
+    h.bridgectl("fulfilment", "reason", SR, "damaged", "refund_shipping")
+    h.bridgectl("fulfilment", "reason", SR, "unwanted", "keep_shipping")
+    h.bridgectl("fulfilment", "set", SR, "auto_close", "true")
     # Start where the topic ends now: events of other runs are not ours.
     p = h.subprocess.run([str(h.BUILD / "bin" / "testkafka"), "seek-end", TOPIC, GROUP],
                          capture_output=True, text=True, timeout=60)
@@ -257,6 +263,199 @@ def test_return_waits_for_completed_then_refunds_the_right_lines():
     assert len(got["refunds"]) == 3, got["refunds"]
     r2 = [r for r in got["refunds"] if r["lines"] and r["lines"][0]["line_id"] == c["id"]]
     assert len(r2) == 1 and r2[0]["amount"] == "5.00", got["refunds"]
+    # Another 'damaged' return: its line, but the shipping was refunded by R1.
+    ret3 = {"id": "R3", "reason_code": "damaged",
+            "lines": [{"line_id": str(a["id"]), "sku": a["sku"], "quantity": 1, "restock": False}]}
+    h.produce(TOPIC, [event(WT, oid, "returned", returns=[ret3])])
+    got = h.wait_for("fourth refund", lambda: (lambda d: d if len(d["refunds"]) >= 4 else None)(order(WT, oid)),
+                     30, 0.2)
+    assert len(got["refunds"]) == 4 and got["refunds"][-1]["amount"] == "10.00", got["refunds"]
+
+
+def available(store, sku):
+    return sum(r["available"] for r in W.sim.call("GET", f"/_sim/stores/{store}/stock?sku={sku}"))
+
+
+def ret_line(line, quantity, restock):
+    return {"line_id": str(line["id"]), "sku": line["sku"], "quantity": quantity, "restock": restock}
+
+
+def shipped_shopify_order(lines, sid):
+    """A Shopify order on SR, fully dispatched through the reporter."""
+    o = place(SR, lines)
+    oid = o["id"]
+    h.produce(TOPIC, [event(SR, oid, "dispatched", [shipment(sid, [(l, l["quantity"]) for l in o["lines"]],
+                                                             number=f"{sid}{RUN}")])])
+    h.wait_for("fulfilled", lambda: order(SR, oid)["fulfillment_status"] == "FULFILLED", 60, 0.2)
+    return o
+
+
+def test_shopify_fully_fulfilled_order_is_closed_when_the_store_asks():
+    o = shipped_shopify_order([(0, 1, "10.00")], f"C{RUN}")
+    h.wait_for("closed", lambda: order(SR, o["id"])["closed"], 60, 0.2)
+    # A store without automatic closing keeps its orders open.
+    p = place(SP, [(0, 1, "10.00")])
+    h.produce(TOPIC, [event(SP, p["id"], "dispatched", [shipment(f"NC{RUN}", [(p["lines"][0], 1)])])])
+    h.wait_for("fulfilled", lambda: order(SP, p["id"])["fulfillment_status"] == "FULFILLED", 60, 0.2)
+    assert report_state(SP, p["id"], "shipment", f"NC{RUN}") == "done"
+    assert not order(SP, p["id"])["closed"]
+
+
+def test_shopify_return_refunds_lines_restocks_per_flag_and_shipping_once():
+    o = shipped_shopify_order([(0, 2, "10.00"), (1, 1, "30.00"), (2, 1, "5.00")], f"RS{RUN}")
+    oid = o["id"]
+    a, b, c = o["lines"]
+    stock = {l["sku"]: available(SR, l["sku"]) for l in (a, b, c)}
+    r1 = {"id": f"R1-{RUN}", "reason_code": "damaged", "lines": [ret_line(a, 1, True), ret_line(b, 1, False)]}
+    h.produce(TOPIC, [event(SR, oid, "returned", returns=[r1])])
+    got = h.wait_for("first refund", lambda: (lambda d: d if d["refunds"] else None)(order(SR, oid)), 60, 0.2)
+    assert len(got["returns"]) == 1 and got["returns"][0]["status"] == "CLOSED", got["returns"]
+    # 10.00 + 30.00 and, for 'damaged', the 4.90 shipping.
+    assert [r["amount"] for r in got["refunds"]] == ["44.90"], got["refunds"]
+    by_line = {l["id"]: l for l in got["lines"]}
+    assert (by_line[a["id"]]["refunded"], by_line[b["id"]]["refunded"], by_line[c["id"]]["refunded"]) == (1, 1, 0)
+    assert (by_line[a["id"]]["returned"], by_line[b["id"]]["returned"]) == (1, 1), got["lines"]
+    assert available(SR, a["sku"]) == stock[a["sku"]] + 1, "restock flag true: back on stock"
+    assert available(SR, b["sku"]) == stock[b["sku"]], "restock flag false: not on stock"
+    h.wait_for("report done", lambda: report_state(SR, oid, "return", r1["id"]) == "done", 60, 0.2)
+    # A second shipping-refunding return and a redelivery of the first: the
+    # lines only, once each.
+    r2 = {"id": f"R2-{RUN}", "reason_code": "damaged", "lines": [ret_line(c, 1, True)]}
+    h.produce(TOPIC, [event(SR, oid, "returned", returns=[r1]), event(SR, oid, "returned", returns=[r2])])
+    h.wait_for("second return done", lambda: report_state(SR, oid, "return", r2["id"]) == "done", 60, 0.2)
+    got = order(SR, oid)
+    assert [r["amount"] for r in got["refunds"]] == ["44.90", "5.00"], got["refunds"]
+    assert len(got["returns"]) == 2, got["returns"]
+    assert available(SR, c["sku"]) == stock[c["sku"]] + 1
+    # Returned and processed: the order is closed again (a return reopens it).
+    assert got["closed"], got
+
+
+def test_shopify_return_line_not_fulfilled_goes_to_dead_letters():
+    o = place(SR, [(0, 2, "10.00")])
+    oid, line = o["id"], o["lines"][0]
+    r = {"id": f"RX-{RUN}", "reason_code": "unwanted", "lines": [ret_line(line, 1, True)]}
+    key = f"{SR}/{oid}"
+    h.produce(TOPIC, [(key, event(SR, oid, "returned", returns=[r])[1])])
+    letters = h.wait_for("dead letter", lambda: [v for (_, _, k, v) in h.consume("bridge.deadletter.v1", key,
+                                                                                  idle_seconds=2) if k == key], 60, 0.5)
+    assert any("more than the shop has fulfilled" in v for v in letters), letters
+    assert report_state(SR, oid, "return", r["id"]) == "failed"
+    assert not order(SR, oid)["returns"]
+
+
+def kill9_return(die_after, rid):
+    o = shipped_shopify_order([(1, 2, "12.00")], f"K{rid}")
+    oid, line = o["id"], o["lines"][0]
+    W.reporter.stop()
+    W.reporter.cleanup()
+    W.reporter = start_reporter({"WB_FULFIL_TEST_DIE_AFTER_SEND": str(die_after)})
+    r = {"id": rid, "reason_code": "unwanted", "lines": [ret_line(line, 1, False)]}
+    h.produce(TOPIC, [event(SR, oid, "returned", returns=[r])])
+    h.wait_for("the reporter killed itself", lambda: W.reporter.proc.poll() is not None, 60, 0.2)
+    assert W.reporter.proc.returncode == -9, W.reporter.proc.returncode
+    assert report_state(SR, oid, "return", rid) == "pending"
+    # Killed right after returnCreate (1) or returnProcess (2), before the record.
+    before = order(SR, oid)
+    assert len(before["returns"]) == 1 and len(before["refunds"]) == die_after - 1, before
+    W.reporter.cleanup()
+    W.reporter = start_reporter()
+    h.wait_for("report done", lambda: report_state(SR, oid, "return", rid) == "done", 60, 0.2)
+    got = order(SR, oid)
+    assert len(got["returns"]) == 1 and got["returns"][0]["status"] == "CLOSED", got["returns"]
+    assert [r["amount"] for r in got["refunds"]] == ["12.00"], got["refunds"]
+    assert got["lines"][0]["refunded"] == 1 and got["lines"][0]["returned"] == 1, got["lines"]
+
+
+def test_shopify_return_kill9_after_return_create_creates_one_return():
+    kill9_return(1, f"KC-{RUN}")
+
+
+def test_shopify_return_kill9_after_return_process_refunds_once():
+    kill9_return(2, f"KP-{RUN}")
+
+
+def test_packed_reports_tracking_when_the_store_asks_and_dispatch_only_completes():
+    h.bridgectl("fulfilment", "set", WN, "tracking_on_packed", "true")
+    try:
+        o = place(WN, [(0, 1, "6.00")])
+        oid, lines = o["id"], o["lines"]
+        s = shipment(f"P{RUN}", [(lines[0], 1)], number=f"PK{RUN}")
+        h.produce(TOPIC, [event(WN, oid, "packed", [s])])
+        got = h.wait_for("note at packing", lambda: (lambda d: d if marked_notes(d, f"[shipment P{RUN}]") else None)(
+            order(WN, oid)), 60, 0.2)
+        assert got["status"] != "completed", got["status"]
+        h.produce(TOPIC, [event(WN, oid, "dispatched", [s])])
+        got = h.wait_for("completed", lambda: (lambda d: d if d["status"] == "completed" else None)(order(WN, oid)),
+                         60, 0.2)
+        assert len(marked_notes(got, f"[shipment P{RUN}]")) == 1, got["notes"]
+    finally:
+        h.bridgectl("fulfilment", "set", WN, "tracking_on_packed", "false")
+    # Without the setting, `packed` is recorded only.
+    o = place(WN, [(0, 1, "6.00")])
+    h.produce(TOPIC, [event(WN, o["id"], "packed", [shipment(f"Q{RUN}", [(o["lines"][0], 1)], number=f"Q{RUN}")]),
+                      event(WN, o["id"], "dispatched", [shipment(f"Q2{RUN}", [(o["lines"][0], 1)])])])
+    got = h.wait_for("dispatch note", lambda: (lambda d: d if marked_notes(d, f"[shipment Q2{RUN}]") else None)(
+        order(WN, o["id"])), 60, 0.2)
+    assert not marked_notes(got, f"[shipment Q{RUN}]"), got["notes"]
+
+
+def test_wms_cancel_reported_per_store_setting():
+    # WooCommerce: note (once, on redelivery too), then cancel.
+    h.bridgectl("fulfilment", "set", WC, "cancelled_report", "note")
+    o = place(WC, [(1, 1, "8.00")])
+    h.produce(TOPIC, [event(WC, o["id"], "cancelled"), event(WC, o["id"], "cancelled")])
+    h.wait_for("redelivery seen", lambda: f"order {o['id']}: cancellation noted before" in W.reporter.output(),
+               60, 0.2)
+    assert report_state(WC, o["id"], "cancel", str(o["id"])) == "done"
+    got = order(WC, o["id"])
+    assert len(marked_notes(got, "[cancelled]")) == 1 and got["status"] == "processing", got
+    h.bridgectl("fulfilment", "set", WC, "cancelled_report", "cancel")
+    o = place(WC, [(1, 2, "8.00")])
+    h.produce(TOPIC, [event(WC, o["id"], "cancelled")])
+    h.wait_for("woo cancelled", lambda: order(WC, o["id"])["status"] == "cancelled", 60, 0.2)
+    # Shopify: orderCancel with a refund, and the tag when only noted.
+    h.bridgectl("fulfilment", "set", SP, "cancelled_report", "cancel")
+    o = place(SP, [(0, 1, "15.00")], shipping="5.00")
+    h.produce(TOPIC, [event(SP, o["id"], "cancelled"), event(SP, o["id"], "cancelled")])
+    got = h.wait_for("shopify cancelled", lambda: (lambda d: d if d["cancelled"] else None)(order(SP, o["id"])),
+                     60, 0.2)
+    h.wait_for("redelivery seen", lambda: f"order {o['id']}: cancelled in the shop already" in W.reporter.output(),
+               60, 0.2)
+    assert [r["amount"] for r in order(SP, o["id"])["refunds"]] == ["20.00"], order(SP, o["id"])["refunds"]
+    h.bridgectl("fulfilment", "set", SP, "cancelled_report", "note")
+    o = place(SP, [(0, 1, "15.00")])
+    h.produce(TOPIC, [event(SP, o["id"], "cancelled")])
+    got = h.wait_for("tagged", lambda: (lambda d: d if d["tags"] else None)(order(SP, o["id"])), 60, 0.2)
+    assert got["tags"] == ["wms-cancelled"] and not got["cancelled"], got
+    h.bridgectl("fulfilment", "set", SP, "cancelled_report", "record")
+
+
+def test_bridgectl_fulfilment_options_and_errors():
+    out = h.bridgectl("fulfilment", "show", SR, "--json")
+    doc = h.json.loads(out)
+    assert doc["auto_close"] is True and doc["notify_customer"] is True and doc["cancelled_report"] == "record", doc
+    assert doc["return_reasons"] == {"damaged": True, "unwanted": False}, doc
+    h.bridgectl("fulfilment", "reason", SR, "lost", "refund_shipping")
+    h.bridgectl("fulfilment", "reason", SR, "lost", "remove")
+    assert "lost" not in h.json.loads(h.bridgectl("fulfilment", "show", SR, "--json"))["return_reasons"]
+    env = dict(os.environ, WB_MASTER_KEY=h.MASTER_KEY)
+
+    def fails(code, *args):
+        p = h.subprocess.run([str(h.BUILD / "bin" / "bridgectl"), *args], env=env, capture_output=True, text=True,
+                             timeout=60)
+        assert p.returncode == code, f"{args}: {p.returncode} {p.stderr}"
+        return p.stderr
+
+    assert "unknown store" in fails(1, "fulfilment", "set", f"nostore{RUN}", "auto_close", "true")
+    assert "unknown fulfilment setting" in fails(2, "fulfilment", "set", SR, "colour", "blue")
+    assert "takes bool" in fails(2, "fulfilment", "set", SR, "auto_close", "maybe")
+    assert "record|note|cancel" in fails(2, "fulfilment", "set", SR, "cancelled_report", "shout")
+    assert "expected refund_shipping" in fails(2, "fulfilment", "reason", SR, "lost", "perhaps")
+    assert "unknown store" in fails(1, "fulfilment", "show", f"nostore{RUN}")
+    fails(2, "fulfilment", "set", SR, "auto_close")  # a missing value is bad usage
+    # Nothing of the refused commands reached the table.
+    assert h.json.loads(h.bridgectl("fulfilment", "show", SR, "--json"))["auto_close"] is True
 
 
 def test_undecodable_and_unknown_store_go_to_dead_letters():
@@ -293,7 +492,7 @@ def main():
         W.sim.close()
         # The stores point at this shopsim, which is gone now.
         h.psql(f"DELETE FROM stores WHERE id IN ({h.sql_literal(WT)}, {h.sql_literal(WN)}, "
-               f"{h.sql_literal(WC)}, {h.sql_literal(SP)})")
+               f"{h.sql_literal(WC)}, {h.sql_literal(SP)}, {h.sql_literal(SR)})")
     return 1 if R.failures else 0
 
 

@@ -103,7 +103,52 @@ TEST(refund_amount_is_the_returned_share) {
     CHECK_INT(fr_line_refund_cents(1000, 3, 0), 0);
 }
 
+/* Fulfilled line items of two shipments: line 101 in both, 102 once. */
+static const fr_fo_line fulfilled[] = {
+    {NULL, "FLI1", "101", 1},
+    {NULL, "FLI2", "102", 2},
+    {NULL, "FLI3", "101", 2},
+};
+
+TEST(return_spread_over_fulfilled_items_with_restock_per_line) {
+    /* 2 of line 101 back, one to restock and one not; 1 of 102 restocked. */
+    wb_return_line lines[] = {{"101", "SKU-1", 1, true}, {"101", "SKU-1", 1, false}, {"102", "SKU-2", 1, true}};
+    wb_return ret = {"R1", "damaged", lines, 3};
+    fr_ret_alloc *a;
+    size_t n;
+    char err[256] = "";
+    CHECK_INT(fr_match_return(fulfilled, 3, &ret, &a, &n, err, sizeof err), 0);
+    CHECK_INT(n, 3);
+    CHECK_STR(a[0].fli_id, "FLI1"); /* the first restocked unit fills FLI1 */
+    CHECK_INT(a[0].quantity, 1);
+    CHECK_INT(a[0].restock, 1);
+    CHECK_STR(a[1].fli_id, "FLI2");
+    CHECK_INT(a[1].quantity, 1);
+    CHECK_INT(a[1].restock, 1);
+    CHECK_STR(a[2].fli_id, "FLI3"); /* the kept unit goes on to the next one */
+    CHECK_INT(a[2].quantity, 1);
+    CHECK_INT(a[2].restock, 0);
+    free(a);
+}
+
+TEST(return_of_more_than_fulfilled_is_refused) {
+    wb_return_line over[] = {{"101", "SKU-1", 4, true}};
+    wb_return_line unknown[] = {{"999", "SKU-9", 1, false}};
+    wb_return r1 = {"R1", "damaged", over, 1}, r2 = {"R2", "unwanted", unknown, 1};
+    fr_ret_alloc *a;
+    size_t n;
+    char err[256] = "";
+    CHECK_INT(fr_match_return(fulfilled, 3, &r1, &a, &n, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "return R1: line 101");
+    CHECK_CONTAINS(err, "1 more");
+    CHECK(a == NULL);
+    CHECK_INT(fr_match_return(fulfilled, 3, &r2, &a, &n, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "line 999");
+}
+
 int main(void) {
+    RUN(return_spread_over_fulfilled_items_with_restock_per_line);
+    RUN(return_of_more_than_fulfilled_is_refused);
     RUN(partial_shipment_takes_only_its_lines);
     RUN(quantity_spread_over_fulfillment_orders_in_order);
     RUN(split_shipment_lines_of_one_order_line_add_up);
