@@ -13,8 +13,11 @@ Figures:
 - shop calls against the lower bound (per store: changed items / 250 for
   Shopify, / 100 for WooCommerce, rounded up, when a store's changes share a
   window);
-- throttled calls; p50/p99 from a window's end to the shop's acceptance;
+- throttled calls, and the waits the shared rate budget imposed;
+- p50/p99 from a window's end to the shop's acceptance;
 - the replica's peak RSS.
+
+The headline figures also come as FIGURE lines for bench/run's report.
 """
 import argparse
 import json
@@ -54,6 +57,13 @@ def histogram_quantile(text, name, q):
         if total and buckets[le] >= q * total:
             return le
     return None
+
+
+def figure(name, value, unit, target, goal):
+    """One headline figure for the report bench/run builds (goal min: at
+    least the target; max: at most)."""
+    print("FIGURE " + json.dumps({"name": name, "value": round(value, 3), "unit": unit, "target": target,
+                                  "goal": goal}), flush=True)
 
 
 def main():
@@ -196,11 +206,20 @@ def main():
           f"{coalesced / max(windows, 1):.2f} events/window ({len(last)} distinct items changed)")
     print(f"shop calls:                  {calls}  lower bound {bound}  ratio {calls / max(bound, 1):.2f}")
     print(f"throttled calls:             {throttled}")
+    waits = sum(metric_sum(metrics, "wb_stock_throttled_waits_total", store=s) for s in ours)
+    print(f"rate budget waits:           {waits:.0f} (calls that waited for a store's shared Redis budget)")
     print(f"window end -> acceptance:    p50 <= {histogram_quantile(metrics, 'wb_stock_flush_lag_seconds', 0.5)}s"
           f"  p99 <= {histogram_quantile(metrics, 'wb_stock_flush_lag_seconds', 0.99)}s")
     print(f"sample of {len(sample)} items right in the shops {done - start:.1f}s after start" if done else
           f"after 600s {wrong} of {len(sample)} sampled items still wrong")
     print(f"publisher peak RSS:          {rss / 1024:.1f} MiB")
+    p99 = histogram_quantile(metrics, 'wb_stock_flush_lag_seconds', 0.99)
+    figure("stock events consumed and coalesced per replica", events / drain, "events/s", 100000, "min")
+    figure("stock shop calls / lower bound", calls / max(bound, 1), "ratio", 1.0, "max")
+    figure("stock throttled calls", throttled, "calls", 0, "max")
+    # p99 is a bucket's upper bound; beyond the last bucket it is infinite: report 999.
+    figure("stock window end -> acceptance p99", p99 if p99 not in (None, math.inf) else 999, "s", 2, "max")
+    figure("stock publisher peak RSS", rss / 1024, "MiB", 1024, "max")
 
 
 if __name__ == "__main__":

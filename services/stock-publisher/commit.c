@@ -24,9 +24,20 @@ void sp_refresh_routes(publisher *p, bool force) {
     sp_routes_free(p->routes);
     p->routes = r;
     p->routes_loaded_ms = now;
-    sp_clients_clear(p); /* credentials or URLs may have changed */
+    sp_clients_refresh(p); /* credentials or URLs may have changed */
     wb_gauge_set(wb_gauge("wb_stock_mapped_items", "Product mappings the stock publisher routes to.", ""),
                  r->mapping_count);
+    /* The alert on overdue windows compares against this: a window more than
+     * the longest window past its end is older than twice its own window. */
+    int64_t longest = 0;
+    for (size_t i = 0; i < r->stores.cap; i++) {
+        if (!wb_strmap_live(&r->stores.slots[i])) continue;
+        const sp_store *s = r->stores.slots[i].ptr;
+        if (s->window_ms > longest) longest = s->window_ms;
+    }
+    wb_gauge_set(wb_gauge("wb_stock_window_longest_seconds",
+                          "Longest window_seconds of the stores this replica routes stock to.", ""),
+                 (double)longest / 1000.0);
 }
 
 /* Writes every window the tracker holds open back to Redis (touching an

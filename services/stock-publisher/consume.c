@@ -11,6 +11,7 @@
 #include "wb/metrics.h"
 #include "wb/proto.h"
 #include "wb/runloop.h"
+#include "occurred.h"
 #include "windows.h"
 
 typedef struct sp_pending {
@@ -46,6 +47,23 @@ static void add_touch(void *arg, const sp_store *store, const char *item, const 
     sp_tracker_touch(&c->part->tracker, window, c->offset);
 }
 
+void sp_touch_now(publisher *p, int32_t partition, const char *window) {
+    sp_partition *part = &p->parts[partition];
+    /* No event stands behind it: it holds the commit at the position
+     * already reached, so a crash before it is sent loses only the
+     * correction, which the next reconciliation finds again. */
+    int64_t offset = part->tracker.next_to_read >= 0 ? part->tracker.next_to_read : part->tracker.start;
+    if (offset < 0) return; /* no position known yet: the next run corrects it */
+    bool created;
+    wb_strmap_entry *e = wb_strmap_put(&part->pending, window, &created);
+    if (created) {
+        e->ptr = calloc(1, sizeof(sp_pending)); /* window 0: due at once */
+        e->num = offset;
+    }
+    if (offset < e->num) e->num = offset;
+    sp_tracker_touch(&part->tracker, window, offset);
+}
+
 /* A message that can never be processed goes to the dead-letter topic. Until
  * that is acknowledged its offset stays uncommitted. */
 static void dead_letter(publisher *p, sp_partition *part, const rd_kafka_message_t *m,
@@ -75,8 +93,8 @@ static void on_message(publisher *p, const rd_kafka_message_t *m) {
     }
     char article[600];
     snprintf(article, sizeof article, "%s/%s", ev.goods_owner, ev.sku);
-    sp_level_result r = sp_levels_apply(p->levels, ev.warehouse, article, ev.on_hand, ev.reserved,
-                                        ev.version, m->partition);
+    sp_level_result r = sp_levels_apply_at(p->levels, ev.warehouse, article, ev.on_hand, ev.reserved,
+                                           ev.version, m->partition, sp_occurred_ms(ev.occurred_at));
     if (r == SP_LEVEL_STALE) {
         wb_counter_inc(events_total(), "stale");
     } else {

@@ -137,6 +137,8 @@ static void compute_values(publisher *p, store_batch *b) {
                                                 loc->warehouse_count);
         wb_strmap_entry *f = wb_strmap_get(&flight, sku);
         v->quantity = sp_sellable(available, s->safety_stock, f ? f->num : 0);
+        v->occurred_ms = sp_levels_occurred(p->levels, article, (const char *const *)loc->warehouses,
+                                            loc->warehouse_count);
         snprintf(key, sizeof key, "%s|%s", v->item, v->location);
         wb_strmap_entry *last = wb_strmap_get(&sent, key);
         v->change_from = last ? last->num : -1;
@@ -144,6 +146,11 @@ static void compute_values(publisher *p, store_batch *b) {
     }
     wb_strmap_clear(&flight, NULL);
     wb_strmap_clear(&sent, NULL);
+}
+
+void sp_compute_values(publisher *p, const sp_store *store, sp_value *values, int count) {
+    store_batch b = {.store = store, .values = values, .count = count, .cap = count};
+    compute_values(p, &b);
 }
 
 /* Records the accepted values (stock_sent), one statement per store. */
@@ -191,6 +198,13 @@ static wb_metric *flush_lag(void) {
                         "store", buckets, sizeof buckets / sizeof buckets[0]);
 }
 
+static wb_metric *end_to_end(void) {
+    static const double buckets[] = {0.5, 1, 2, 5, 10, 20, 30, 45, 60, 120, 300, 900, 3600};
+    return wb_histogram("wb_stock_end_to_end_seconds",
+                        "From the newest WMS event behind a value (its occurred_at) to the shop's acceptance.",
+                        "store", buckets, sizeof buckets / sizeof buckets[0]);
+}
+
 /* How long a store's windows wait before the next try: retry_ms, doubling
  * with every job in a row that could not reach the shop, up to 5 minutes. */
 static int64_t retry_delay(const publisher *p, int failures) {
@@ -200,7 +214,7 @@ static int64_t retry_delay(const publisher *p, int failures) {
 }
 
 /* Releases, retries or records each value by its outcome. */
-static void settle(publisher *p, const char *store_id, sp_value *values, int count, int failures) {
+static void settle(publisher *p, const char *store_id, sp_value *values, int count, int64_t delay_ms) {
     static const char *names[] = {"pending", "sent", "unchanged", "rejected", "retry"};
     int64_t now = wb_wall_ms();
     for (int i = 0; i < count; i++) {
@@ -215,7 +229,14 @@ static void settle(publisher *p, const char *store_id, sp_value *values, int cou
             wb_histogram_observe(window_age(), (double)(now - v->opened_ms) / 1000.0, store_id);
             int64_t lag = now > v->deadline_ms ? now - v->deadline_ms : 0;
             wb_histogram_observe(flush_lag(), (double)lag / 1000.0, store_id);
+            /* A WMS clock ahead of ours would give a negative latency. */
+            if (v->occurred_ms > 0)
+                wb_histogram_observe(end_to_end(), now > v->occurred_ms ? (double)(now - v->occurred_ms) / 1000.0 : 0,
+                                     store_id);
         }
+        /* Per process, since start: events behind each flushed window. */
+        p->coalesced_events += v->touches;
+        p->flushed_windows++;
         if (v->outcome != SP_RETRY || !part->owned) {
             if (part->owned) sp_tracker_release(&part->tracker, v->first_offset);
             continue;
@@ -223,10 +244,14 @@ static void settle(publisher *p, const char *store_id, sp_value *values, int cou
         /* Open again, due after the retry delay. Should Redis be away, the
          * tracker still holds it open and the periodic resync (commit.c)
          * writes it back. */
-        sp_touch t = {v->window, retry_delay(p, failures), v->first_offset, v->touches};
+        sp_touch t = {v->window, delay_ms, v->first_offset, v->touches};
         sp_windows_touch(p->svc->redis, v->partition, p->token, now, &t, 1);
         sp_tracker_requeue(&part->tracker, v->window, v->first_offset);
     }
+    if (count > 0 && p->flushed_windows > 0)
+        wb_gauge_set(wb_gauge("wb_stock_coalescing_ratio",
+                              "Events per flushed window since this replica started (higher: more coalesced).", ""),
+                     (double)p->coalesced_events / (double)p->flushed_windows);
 }
 
 static void free_batch(void *arg) {
@@ -247,7 +272,7 @@ static void dispatch(publisher *p, store_batch *b) {
     for (int i = 0; i < b->count; i++) pending += b->values[i].outcome == SP_PENDING;
     sp_client *c = pending ? sp_client_for(p, b->store) : NULL;
     if (!c) {
-        settle(p, b->store->id, b->values, b->count, 1); /* pending ones retry */
+        settle(p, b->store->id, b->values, b->count, retry_delay(p, 1)); /* pending ones retry */
         return;
     }
     sp_job *job = calloc(1, sizeof *job);
@@ -256,6 +281,8 @@ static void dispatch(publisher *p, store_batch *b) {
     job->delta = strcmp(b->store->stock_mode, "delta") == 0;
     job->values = malloc(sizeof *job->values * (size_t)pending);
     job->client = c;
+    job->rate_rps = (double)b->store->rate_limit_rps;
+    job->budget_wait_ms = p->cfg.budget_wait_ms;
     int left = 0;
     for (int i = 0; i < b->count; i++) {
         if (b->values[i].outcome == SP_PENDING) {
@@ -264,7 +291,7 @@ static void dispatch(publisher *p, store_batch *b) {
         }
         b->values[left++] = b->values[i];
     }
-    settle(p, b->store->id, b->values, left, 0);
+    settle(p, b->store->id, b->values, left, retry_delay(p, 0));
     b->count = left;
     c->busy = true;
     sp_senders_submit(&p->senders, job);
@@ -320,23 +347,34 @@ void sp_flush(publisher *p) {
     wb_strmap_clear(&batches, free_batch);
 }
 
+static void settle_send_job(publisher *p, sp_job *job);
+
 /* Settles one finished job on the main thread. */
 static void settle_job(publisher *p, sp_job *job) {
     sp_client *c = job->client;
-    bool reached = false, failed = false;
-    for (int i = 0; i < job->count; i++) {
-        if (job->values[i].outcome == SP_RETRY || job->values[i].outcome == SP_PENDING) failed = true;
-        else reached = true;
-    }
-    c->failures = failed && !reached ? c->failures + 1 : 0;
-    record_sent(p, job->store_id, job->values, job->count);
-    settle(p, job->store_id, job->values, job->count, c->failures);
+    if (job->kind == SP_JOB_READ) sp_reconcile_settle(p, job);
+    else settle_send_job(p, job);
     c->busy = false;
     if (c->stale) {
         wb_strmap_del(&p->clients, job->store_id);
         sp_client_free(c);
     }
     sp_job_free(job);
+}
+
+static void settle_send_job(publisher *p, sp_job *job) {
+    sp_client *c = job->client;
+    bool reached = false, failed = false;
+    for (int i = 0; i < job->count; i++) {
+        if (job->values[i].outcome == SP_RETRY || job->values[i].outcome == SP_PENDING) failed = true;
+        else reached = true;
+    }
+    /* A job that stopped for the store's rate budget did not fail: its
+     * values are due again when the budget allows, without a growing delay. */
+    if (!job->throttled_ms) c->failures = failed && !reached ? c->failures + 1 : 0;
+    record_sent(p, job->store_id, job->values, job->count);
+    int64_t delay = job->throttled_ms ? job->throttled_ms : retry_delay(p, c->failures);
+    settle(p, job->store_id, job->values, job->count, delay);
 }
 
 void sp_drain(publisher *p) {

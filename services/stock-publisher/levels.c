@@ -12,6 +12,7 @@ typedef struct level {
     int64_t on_hand, reserved, version;
     int32_t partition;
     bool dirty;
+    int64_t occurred_ms; /* the event's occurred_at; 0 when loaded from a checkpoint */
 } level;
 
 struct sp_levels {
@@ -91,9 +92,16 @@ static level *insert(sp_levels *l, const char *wh, const char *article) {
 sp_level_result sp_levels_apply(sp_levels *l, const char *warehouse, const char *article,
                                 int64_t on_hand, int64_t reserved, int64_t version,
                                 int32_t partition) {
+    return sp_levels_apply_at(l, warehouse, article, on_hand, reserved, version, partition, 0);
+}
+
+sp_level_result sp_levels_apply_at(sp_levels *l, const char *warehouse, const char *article,
+                                   int64_t on_hand, int64_t reserved, int64_t version,
+                                   int32_t partition, int64_t occurred_ms) {
     level *s = insert(l, warehouse, article);
     if (version < s->version) return SP_LEVEL_STALE;
     if (version == s->version) return SP_LEVEL_SAME;
+    s->occurred_ms = occurred_ms;
     s->on_hand = on_hand;
     s->reserved = reserved;
     s->version = version;
@@ -113,6 +121,25 @@ int64_t sp_levels_available(const sp_levels *l, const char *article, const char 
         sum += (s->on_hand > 0 ? s->on_hand : 0) - s->reserved;
     }
     return sum;
+}
+
+int64_t sp_levels_occurred(const sp_levels *l, const char *article, const char *const *warehouses,
+                           int warehouse_count) {
+    int64_t newest = 0;
+    for (int i = 0; i < warehouse_count; i++) {
+        const level *s = lookup(l, warehouses[i], article);
+        if (s && s->occurred_ms > newest) newest = s->occurred_ms;
+    }
+    return newest;
+}
+
+int32_t sp_levels_partition(const sp_levels *l, const char *article, const char *const *warehouses,
+                            int warehouse_count) {
+    for (int i = 0; i < warehouse_count; i++) {
+        const level *s = lookup(l, warehouses[i], article);
+        if (s && s->version >= 0) return s->partition;
+    }
+    return -1;
 }
 
 bool sp_levels_get(const sp_levels *l, const char *warehouse, const char *article, int64_t *on_hand,

@@ -27,9 +27,25 @@ sp_level_result sp_levels_apply(sp_levels *l, const char *warehouse, const char 
                                 int64_t on_hand, int64_t reserved, int64_t version,
                                 int32_t partition);
 
+/* The same, with the event's occurred_at (ms since the epoch, 0 unknown),
+ * kept for the end-to-end latency metric. */
+sp_level_result sp_levels_apply_at(sp_levels *l, const char *warehouse, const char *article,
+                                   int64_t on_hand, int64_t reserved, int64_t version,
+                                   int32_t partition, int64_t occurred_ms);
+
+/* The newest occurred_at behind the warehouses' levels of an article (ms),
+ * 0 when none is known (levels loaded from a checkpoint). */
+int64_t sp_levels_occurred(const sp_levels *l, const char *article, const char *const *warehouses,
+                           int warehouse_count);
+
 /* What a set of warehouses can sell of an article: the sum of each warehouse's
  * max(0, on_hand) - reserved. Unknown warehouses count 0. */
 int64_t sp_levels_available(const sp_levels *l, const char *article, const char *const *warehouses,
+                            int warehouse_count);
+
+/* The partition that carries the article (from any of the warehouses'
+ * levels), or -1 when none of them has a level here. */
+int32_t sp_levels_partition(const sp_levels *l, const char *article, const char *const *warehouses,
                             int warehouse_count);
 
 bool sp_levels_get(const sp_levels *l, const char *warehouse, const char *article, int64_t *on_hand,

@@ -31,6 +31,7 @@ static int run(wb_service *svc, void *ctx) {
             sp_flush(&p);
         }
         sp_commit(&p);
+        sp_reconcile(&p);
     }
     /* Graceful stop: what is due goes out, then the group is left cleanly
      * (which commits what is done); open windows wait in Redis. */

@@ -19,6 +19,7 @@ typedef struct sp_value {
     int64_t change_from;  /* what the shop holds as far as we know, -1 = unknown */
     int64_t first_offset, opened_ms, deadline_ms, touches;
     int32_t partition;
+    int64_t occurred_ms;  /* the newest event behind the value (end-to-end latency), 0 unknown */
     int outcome;          /* SP_PENDING until send.c decides */
     int origin;           /* send.c: index in the caller's array */
 } sp_value;

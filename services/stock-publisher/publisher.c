@@ -22,6 +22,11 @@ void sp_config_read(wb_env *env, sp_config *cfg) {
     cfg->batch_slack_ms = wb_env_int(env, "WB_STOCK_BATCH_SLACK_MS", 2000, 0, 600000);
     cfg->senders = (int)wb_env_int(env, "WB_STOCK_SENDERS", 8, 1, 64);
     cfg->batch_messages = (int)wb_env_int(env, "WB_STOCK_BATCH_MESSAGES", 20000, 1, 1000000);
+    /* A job waiting for its store's budget holds a sender thread: past this
+     * it hands its values back (due again when the budget allows) so the
+     * thread serves other stores. */
+    cfg->reconcile_ms = wb_env_int(env, "WB_STOCK_RECONCILE_MS", 3600000, 0, 7 * 86400000LL);
+    cfg->budget_wait_ms = wb_env_int(env, "WB_STOCK_BUDGET_WAIT_MS", 3000, 0, 600000);
 }
 
 /* A token no other replica (or earlier life of this one) can hold. */
@@ -43,6 +48,9 @@ int sp_publisher_init(publisher *p, wb_service *svc, const sp_config *cfg) {
     make_token(p->token, sizeof p->token);
     if (sp_senders_start(&p->senders, cfg->senders) != 0) return -1;
     sp_refresh_routes(p, true);
+    /* The first scheduled round comes one period after start, not at once:
+     * a rolling restart should not reconcile every store. */
+    p->reconcile_scheduled_ms = wb_monotonic_ms();
     const char *group = getenv("WB_STOCK_GROUP");
     const char *topics[] = {WB_TOPIC_STOCK};
     wb_rebalance_hooks hooks = {sp_on_assign, sp_on_revoke, p};

@@ -34,6 +34,8 @@ typedef struct sp_config {
     int64_t batch_slack_ms;    /* WB_STOCK_BATCH_SLACK_MS: how early a store's windows may join a due batch, default 2000 (at most half a window) */
     int batch_messages;        /* WB_STOCK_BATCH_MESSAGES: events per consume step, default 20000 */
     int senders;               /* WB_STOCK_SENDERS: sender threads, default 8 */
+    int64_t reconcile_ms;      /* WB_STOCK_RECONCILE_MS: how often every store is reconciled, default 3600000, 0 = only on demand */
+    int64_t budget_wait_ms;    /* WB_STOCK_BUDGET_WAIT_MS: longest wait for a store's rate budget inside a job, default 3000 */
 } sp_config;
 
 typedef struct publisher {
@@ -47,6 +49,9 @@ typedef struct publisher {
     sp_partition parts[SP_MAX_PARTITIONS];
     wb_strmap clients; /* store id -> sp_client* (send.c) */
     sp_senders senders;
+    int64_t reconcile_polled_ms, reconcile_scheduled_ms;
+    bool reconcile_out; /* a reconciliation's read job is out */
+    int64_t coalesced_events, flushed_windows; /* for the coalescing ratio (flush.c) */
 } publisher;
 
 void sp_config_read(wb_env *env, sp_config *cfg);
@@ -64,6 +69,17 @@ void sp_flush(publisher *p);
 void sp_drain(publisher *p);
 /* Waits for every job out and settles it (before a hand-over or a stop). */
 void sp_drain_all(publisher *p);
+/* flush.c: each value's quantity (sellable now, from the newest levels) and
+ * change_from (the last value the shop accepted, -1 unknown). */
+void sp_compute_values(publisher *p, const sp_store *store, sp_value *values, int count);
+/* consume.c: opens (or touches) a window due at once, outside any event:
+ * a reconciliation's correction. */
+void sp_touch_now(publisher *p, int32_t partition, const char *window);
+/* reconcile.c: schedules reconciliations and starts this replica's part of
+ * one when a store's client is free. */
+void sp_reconcile(publisher *p);
+/* reconcile.c: a read job is back: compare, correct, report. */
+void sp_reconcile_settle(publisher *p, sp_job *job);
 /* commit.c: checkpoint levels, commit offsets, watch for a Redis that lost its data. */
 void sp_commit(publisher *p);
 void sp_on_assign(void *ctx, const rd_kafka_topic_partition_list_t *parts);
@@ -78,5 +94,8 @@ void sp_refresh_routes(publisher *p, bool force);
  * opens again after a delay that grows while the store keeps failing). */
 sp_client *sp_client_for(publisher *p, const sp_store *store);
 void sp_clients_clear(publisher *p);
+/* Frees the clients whose store is gone or whose URL or credentials changed
+ * (a busy one when its job is back); the others keep their connections. */
+void sp_clients_refresh(publisher *p);
 
 #endif

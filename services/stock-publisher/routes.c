@@ -19,6 +19,7 @@ static void free_store(void *p) {
     }
     free(s->locations);
     free(s->id), free(s->goods_owner), free(s->platform), free(s->base_url), free(s->stock_mode);
+    free(s->client_key);
     free(s);
 }
 
@@ -39,7 +40,8 @@ void sp_routes_free(sp_routes *r) {
 
 static int load_stores(sp_routes *r, wb_pg *pg) {
     PGresult *res = wb_pg_query(pg,
-        "SELECT id, goods_owner, platform, base_url, stock_mode, window_seconds, safety_stock "
+        "SELECT id, goods_owner, platform, base_url, stock_mode, window_seconds, safety_stock, "
+        "rate_limit_rps, md5(base_url || ' ' || credentials_sealed) "
         "FROM stores WHERE enabled AND stock_sync", 0, NULL);
     if (!res) return -1;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -51,6 +53,8 @@ static int load_stores(sp_routes *r, wb_pg *pg) {
         s->stock_mode = strdup(PQgetvalue(res, i, 4));
         s->window_ms = atoll(PQgetvalue(res, i, 5)) * 1000;
         s->safety_stock = atoll(PQgetvalue(res, i, 6));
+        s->rate_limit_rps = atoll(PQgetvalue(res, i, 7));
+        s->client_key = strdup(PQgetvalue(res, i, 8));
         wb_strmap_put(&r->stores, s->id, NULL)->ptr = s;
     }
     PQclear(res);

@@ -21,6 +21,8 @@ typedef struct sp_store {
     char *id, *goods_owner, *platform, *base_url, *stock_mode;
     int64_t window_ms;
     int64_t safety_stock;
+    int64_t rate_limit_rps; /* WooCommerce requests per second, 0 = no limit (budget.h) */
+    char *client_key;       /* md5 of URL and sealed credentials: a client is rebuilt when it changes */
     sp_location *locations;
     int location_count;
 } sp_store;

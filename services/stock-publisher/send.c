@@ -8,12 +8,14 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "budget.h"
 #include "plan.h"
 #include "publisher.h"
 #include "sender.h"
 #include "wb/crypto.h"
 #include "wb/log.h"
 #include "wb/metrics.h"
+#include "wb/runloop.h"
 #include "wb/shopclient.h"
 #include "wb/shopify_documents.h"
 #include "wb/store.h"
@@ -22,6 +24,8 @@ void sp_client_free(sp_client *c) {
     if (!c) return;
     wb_shopify_free(c->shopify);
     wb_woo_free(c->woo);
+    sp_budget_close(c->budget);
+    free(c->key);
     free(c);
 }
 
@@ -31,6 +35,24 @@ void sp_clients_clear(publisher *p) {
         wb_strmap_entry *e = &p->clients.slots[i];
         if (!wb_strmap_live(e)) continue;
         sp_client *c = e->ptr;
+        if (c->busy) {
+            c->stale = true;
+            continue;
+        }
+        sp_client_free(c);
+        wb_strmap_del(&p->clients, e->key);
+    }
+}
+
+/* Only what changed is rebuilt: a client keeps its open connection (and a
+ * Shopify client its view of the bucket) across routes refreshes. */
+void sp_clients_refresh(publisher *p) {
+    for (size_t i = 0; i < p->clients.cap; i++) {
+        wb_strmap_entry *e = &p->clients.slots[i];
+        if (!wb_strmap_live(e)) continue;
+        sp_client *c = e->ptr;
+        const sp_store *s = sp_routes_store(p->routes, e->key);
+        if (s && s->client_key && c->key && strcmp(s->client_key, c->key) == 0) continue;
         if (c->busy) {
             c->stale = true;
             continue;
@@ -70,8 +92,58 @@ sp_client *sp_client_for(publisher *p, const sp_store *store) {
                             json_str(creds, "consumer_secret"), &opts);
     cJSON_Delete(creds);
     wb_store_free(&s);
+    c->key = strdup(store->client_key ? store->client_key : "");
+    c->budget = sp_budget_open(p->svc->cfg.redis_url);
     wb_strmap_put(&p->clients, store->id, NULL)->ptr = c;
     return c;
+}
+
+/* ---------------------------------------------------------------- the budget */
+
+static void mark(sp_value *v, int count, int outcome);
+
+/* Waits until the store's shared budget pays cost. Returns false when that
+ * would take longer than the job may wait (job->throttled_ms: when to try
+ * again), or the process is stopping. A Redis that does not answer does not
+ * stop sending: the shop client still paces itself by the shop's answers. */
+static bool spend(sp_job *job, double cost) {
+    sp_client *c = job->client;
+    double cap = SP_SHOPIFY_BUCKET, rate = SP_SHOPIFY_RESTORE;
+    if (!c->shopify) cap = job->rate_rps < 1 ? 1 : job->rate_rps, rate = job->rate_rps;
+    if (rate <= 0) return true;
+    int64_t waited = 0;
+    for (;;) {
+        int64_t wait = sp_budget_take(c->budget, job->store_id, cap, rate, cost);
+        if (wait == 0) return true;
+        if (wait < 0) {
+            wb_counter_inc(wb_counter("wb_stock_budget_errors_total",
+                                      "Rate budget checks Redis did not answer (the call went out anyway).",
+                                      "store"), job->store_id);
+            return true;
+        }
+        wb_counter_inc(wb_counter("wb_stock_throttled_waits_total",
+                                  "Times a store's shared rate budget made a call wait.", "store"),
+                       job->store_id);
+        if (waited + wait > job->budget_wait_ms) {
+            job->throttled_ms = wait;
+            return false;
+        }
+        wb_counter_add(wb_counter("wb_stock_throttled_wait_seconds_total",
+                                  "Time calls waited for a store's shared rate budget.", "store"),
+                       (double)wait / 1000.0, job->store_id);
+        if (!wb_sleep_ms((int)wait)) {
+            job->throttled_ms = wait;
+            return false;
+        }
+        waited += wait;
+    }
+}
+
+/* What the shop said its bucket holds goes back into the shared one. */
+static void observe(sp_job *job) {
+    wb_shopify_cost cost = wb_shopify_last_cost(job->client->shopify);
+    if (cost.maximum > 0 && cost.restore_rate > 0)
+        sp_budget_observe(job->client->budget, job->store_id, cost.maximum, cost.available, cost.restore_rate);
 }
 
 /* ---------------------------------------------------------------- Shopify */
@@ -111,13 +183,17 @@ static bool has_code(const cJSON *errors, const char *code) {
 
 /* Reads the shop's available quantity of the given values, all at one
  * location: the compare value after someone else changed the shop. */
-static bool read_location_values(wb_shopify *c, sp_value **v, int count) {
+static bool read_location_values(sp_job *job, sp_value **v, int count) {
+    wb_shopify *c = job->client->shopify;
+    /* nodes(ids) costs one per node and its level, quantities and more. */
+    if (!spend(job, 4.0 * count + 1)) return false;
     cJSON *vars = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(vars, "ids");
     for (int i = 0; i < count; i++) cJSON_AddItemToArray(ids, cJSON_CreateString(v[i]->item));
     cJSON_AddStringToObject(vars, "locationId", v[0]->location);
     cJSON *resp = NULL;
     char err[256];
     int rc = wb_shopify_graphql(c, wb_gql_inventory_levels, vars, 0, &resp, err, sizeof err);
+    observe(job);
     cJSON_Delete(vars);
     if (rc != 0) return false;
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp, "data"), "nodes"), *node;
@@ -134,7 +210,7 @@ static bool read_location_values(wb_shopify *c, sp_value **v, int count) {
 
 /* The shop's values of the call's items, one query per location and at most
  * WB_GQL_LEVELS_MAX_IDS items each. */
-static bool read_shop_values(wb_shopify *c, sp_value *v, int count) {
+static bool read_shop_values(sp_job *job, sp_value *v, int count) {
     sp_value **group = malloc(sizeof *group * (size_t)count);
     bool *done = calloc((size_t)count, sizeof *done), ok = true;
     for (int i = 0; i < count && ok; i++) {
@@ -142,7 +218,7 @@ static bool read_shop_values(wb_shopify *c, sp_value *v, int count) {
             int n = 0;
             for (int j = i; j < count && n < WB_GQL_LEVELS_MAX_IDS; j++)
                 if (!done[j] && strcmp(v[j].location, v[i].location) == 0) group[n++] = &v[j], done[j] = true;
-            ok = read_location_values(c, group, n);
+            ok = read_location_values(job, group, n);
         }
     }
     free(group);
@@ -185,13 +261,19 @@ static cJSON *inventory_variables(const char *store_id, const sp_value *v, int c
 /* Sends one inventory mutation and marks the values by its answer. Returns
  * true (values left pending) when the answer was CHANGE_FROM_QUANTITY_STALE
  * and the caller may retry over the shop's current values. */
-static bool inventory_mutation(const char *store_id, wb_shopify *c, sp_value *v, int count, bool delta,
-                               bool may_retry_stale) {
+static bool inventory_mutation(sp_job *job, sp_value *v, int count, bool delta, bool may_retry_stale) {
+    const char *store_id = job->store_id;
+    wb_shopify *c = job->client->shopify;
+    if (!spend(job, 10)) { /* every mutation costs 10 points */
+        mark(v, count, SP_RETRY);
+        return false;
+    }
     const char *name = delta ? "inventoryAdjustQuantities" : "inventorySetQuantities";
     cJSON *vars = inventory_variables(store_id, v, count, delta), *resp = NULL;
     char err[256];
     int rc = wb_shopify_graphql(c, delta ? wb_gql_inventory_adjust : wb_gql_inventory_set, vars, 10, &resp,
                                 err, sizeof err);
+    observe(job);
     cJSON_Delete(vars);
     if (rc != 0) {
         wb_warn(store_id, "%s failed, will retry: %s", name, err);
@@ -222,17 +304,17 @@ static bool inventory_mutation(const char *store_id, wb_shopify *c, sp_value *v,
 /* Absolute mode. A stale compare means someone else changed the shop since
  * our last value and nothing was applied: read what it holds now and set ours
  * over it, once. */
-static void shopify_call(const char *store_id, wb_shopify *c, sp_value *v, int count) {
-    if (!inventory_mutation(store_id, c, v, count, false, true)) return;
-    if (!read_shop_values(c, v, count)) {
+static void shopify_call(sp_job *job, sp_value *v, int count) {
+    if (!inventory_mutation(job, v, count, false, true)) return;
+    if (!read_shop_values(job, v, count)) {
         mark(v, count, SP_RETRY);
         return;
     }
-    inventory_mutation(store_id, c, v, count, false, false);
+    inventory_mutation(job, v, count, false, false);
 }
 
-static void shopify_adjust_call(const char *store_id, wb_shopify *c, sp_value *v, int count) {
-    inventory_mutation(store_id, c, v, count, true, false);
+static void shopify_adjust_call(sp_job *job, sp_value *v, int count) {
+    inventory_mutation(job, v, count, true, false);
 }
 
 /* ---------------------------------------------------------------- WooCommerce */
@@ -324,15 +406,84 @@ static void send_group(sp_job *job, sp_value *values, int count, bool delta) {
     for (int k = 0; k < ncalls; k++) {
         sp_value *v = values + calls[k].first;
         int n = calls[k].count;
-        if (c->shopify && delta) shopify_adjust_call(job->store_id, c->shopify, v, n);
-        else if (c->shopify) shopify_call(job->store_id, c->shopify, v, n);
+        if (job->throttled_ms) mark(v, n, SP_RETRY); /* the budget ran dry: the rest waits for it */
+        else if (c->shopify && delta) shopify_adjust_call(job, v, n);
+        else if (c->shopify) shopify_call(job, v, n);
+        else if (!spend(job, delta ? 2 : 1)) mark(v, n, SP_RETRY); /* delta: a read, then the write */
         else if (delta && !woo_apply_deltas(job->store_id, c->woo, calls[k].endpoint, v, n)) mark(v, n, SP_RETRY);
         else woo_call(job->store_id, c->woo, calls[k].endpoint, v, n);
     }
     free(calls);
 }
 
+/* Reconciliation reads: WooCommerce lists the items of one endpoint (simple
+ * products, or one product's variations) by id, 100 to a page. */
+static bool woo_read_group(sp_job *job, sp_value **v, int count) {
+    if (!spend(job, 1)) return false;
+    char path[128], query[2048];
+    const char *slash = strchr(v[0]->item, '/');
+    if (slash) snprintf(path, sizeof path, "products/%.*s/variations", (int)(slash - v[0]->item), v[0]->item);
+    else snprintf(path, sizeof path, "products");
+    int n = snprintf(query, sizeof query, "per_page=100&include=");
+    for (int i = 0; i < count && n < (int)sizeof query - 32; i++) {
+        const char *id = strchr(v[i]->item, '/');
+        n += snprintf(query + n, sizeof query - (size_t)n, "%s%s", i ? "," : "", id ? id + 1 : v[i]->item);
+    }
+    wb_shop_response r = {0};
+    wb_woo_request(job->client->woo, "GET", path, query, NULL, &r);
+    bool ok = r.status == 200;
+    if (!ok) wb_warn(job->store_id, "reconcile: reading %s answered %ld", path, r.status);
+    cJSON *doc = ok ? cJSON_Parse(r.body) : NULL, *item;
+    cJSON_ArrayForEach(item, doc) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+        const cJSON *qty = cJSON_GetObjectItemCaseSensitive(item, "stock_quantity");
+        for (int i = 0; i < count && cJSON_IsNumber(id); i++) {
+            const char *vid = strchr(v[i]->item, '/');
+            if (atoll(vid ? vid + 1 : v[i]->item) != (long long)id->valuedouble) continue;
+            /* Stock not managed reads as null: the shop holds no number, 0 is what we compare. */
+            v[i]->change_from = cJSON_IsNumber(qty) ? (int64_t)qty->valuedouble : 0;
+        }
+    }
+    cJSON_Delete(doc);
+    wb_shop_response_free(&r);
+    return ok;
+}
+
+static bool woo_read_values(sp_job *job) {
+    sp_value **group = malloc(sizeof *group * (size_t)(job->count + 1));
+    bool *done = calloc((size_t)job->count + 1, sizeof *done), ok = true;
+    sp_value *v = job->values;
+    for (int i = 0; i < job->count && ok; i++) {
+        const char *slash = strchr(v[i].item, '/');
+        size_t plen = slash ? (size_t)(slash - v[i].item) : 0;
+        while (!done[i] && ok) {
+            int n = 0;
+            for (int j = i; j < job->count && n < SP_WOO_BATCH; j++) {
+                const char *s2 = strchr(v[j].item, '/');
+                bool same = slash ? s2 && (size_t)(s2 - v[j].item) == plen && strncmp(v[j].item, v[i].item, plen) == 0
+                                  : !s2;
+                if (!done[j] && same) group[n++] = &v[j], done[j] = true;
+            }
+            ok = woo_read_group(job, group, n);
+        }
+    }
+    free(group);
+    free(done);
+    return ok;
+}
+
+static void read_job(sp_job *job) {
+    for (int i = 0; i < job->count; i++) job->values[i].change_from = -2;
+    if (job->count == 0) return;
+    job->read_failed = !(job->client->shopify ? read_shop_values(job, job->values, job->count)
+                                              : woo_read_values(job));
+}
+
 void sp_send_job(sp_job *job) {
+    if (job->kind == SP_JOB_READ) {
+        read_job(job);
+        return;
+    }
     if (!job->delta) {
         send_group(job, job->values, job->count, false);
         return;

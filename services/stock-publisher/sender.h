@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "budget.h"
 #include "plan.h"
 #include "wb/shopclient.h"
 
@@ -19,15 +20,25 @@ typedef struct sp_client {
     bool busy;       /* a job of this store is out */
     bool stale;      /* routes changed while busy: free it when the job is back */
     int failures;    /* consecutive jobs that could not reach the shop */
+    char *key;       /* the store's client_key it was made with (routes.h) */
+    sp_budget *budget; /* the store's shared rate budget; its Redis connection is the worker's */
 } sp_client;
+
+enum { SP_JOB_SEND, SP_JOB_READ };
 
 typedef struct sp_job {
     struct sp_job *next;
+    int kind;         /* SP_JOB_SEND, or SP_JOB_READ: read the shop's values into change_from (reconcile.c) */
+    bool read_failed; /* SP_JOB_READ: the shop could not be read */
+    void *ctx;        /* SP_JOB_READ: the reconciliation's own state (reconcile.c frees it) */
     char *store_id, *platform;
     bool delta;       /* the store's stock_mode is delta */
     sp_value *values; /* owned by the job */
     int count;
     sp_client *client;
+    double rate_rps;      /* WooCommerce: the store's rate_limit_rps */
+    int64_t budget_wait_ms; /* longest wait for the budget before giving the values back */
+    int64_t throttled_ms; /* set by send.c: the budget ran dry, retry after this (no failure) */
 } sp_job;
 
 typedef struct sp_senders {
@@ -50,7 +61,9 @@ void sp_senders_wait(sp_senders *s);
 void sp_job_free(sp_job *job);
 
 /* send.c: sends a job's values in the fewest calls and sets each value's
- * outcome (runs on a worker). */
+ * outcome, or for a read job sets each value's change_from to what the shop
+ * holds (-2 when the shop has no such item at that location). Runs on a
+ * worker. */
 void sp_send_job(sp_job *job);
 void sp_client_free(sp_client *c);
 

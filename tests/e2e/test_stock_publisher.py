@@ -4,6 +4,7 @@
 case checks the value in the shop and the calls the shop saw."""
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -30,6 +31,7 @@ class World:
     publisher = None
     shop_items = {}  # sku -> inventory item gid (Shopify)
     woo_items = {}   # sku -> product id (WooCommerce, simple products)
+    reconciled = {}  # platform -> (store, skus, expected values) of the reconciliation tests
 
 
 W = World()
@@ -99,6 +101,10 @@ def setup():
         rows.append(f"({h.sql_literal(WC)},'{p['id']}','','',{h.sql_literal(v['sku'])})")
     h.psql("INSERT INTO product_mappings (store_id, shop_product_id, shop_variant_id, inventory_item_id, sku) "
            "VALUES " + ",".join(rows))
+    # The group starts at the topic's end: a stack whose topic holds a
+    # benchmark's backlog would otherwise be replayed first.
+    subprocess.run([str(h.BUILD / "bin" / "testkafka"), "seek-end", "wms.stock.v1", f"stock-e2e-{RUN}"],
+                   check=True, timeout=60)
     W.publisher = start_publisher()
 
 
@@ -284,6 +290,130 @@ def test_two_replicas_rebalance_mid_burst():
     wait_values(SP, final2, timeout=60)
     # A window sent twice would repeat its idempotency key (same window, value and compare).
     assert counters(SP)["idempotent_replays"] == before, counters(SP)
+
+
+def metric_sum(proc, name, store):
+    status, text = h.http("GET", f"http://127.0.0.1:{proc.port}/metrics")
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and f'store="{store}"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_two_replicas_stay_inside_one_shared_budget():
+    # A small Shopify bucket (30 points, 10 a second: one 10-point mutation a
+    # second at steady state) and two replicas that each want to send every
+    # 100 ms: each pacing itself by its own view of throttleStatus would
+    # overspend; drawing from one bucket in Redis they are never throttled.
+    batch = skus()[20:60]
+    W.sim.call("PUT", f"/_sim/stores/{SP}/settings", {"bucket_size": 30, "restore_rate": 10, "bucket_available": 30})
+    h.bridgectl("store", "set", SP, "window_seconds", "0")
+    time.sleep(1.2)
+    throttled_before = counters(SP)["throttled"]
+    second = start_publisher()
+    try:
+        h.wait_for("second replica owns partitions", lambda: "taken at offset" in second.output(), 30)
+        final = {}
+        for r in range(12):
+            events, values = burst(batch, 1, 200 + r * 10)
+            h.produce("wms.stock.v1", events)
+            final.update(values)
+            time.sleep(0.25)
+        wait_values(SP, final, timeout=60)
+        c = counters(SP)
+        assert c["throttled"] == throttled_before, c
+        waits = metric_sum(W.publisher, "wb_stock_throttled_waits_total", SP) + \
+            metric_sum(second, "wb_stock_throttled_waits_total", SP)
+        assert waits > 0, "the budget never made a call wait: the test did not reach the limit"
+        assert second.stop() == 0, second.output()[-1000:]
+    finally:
+        second.cleanup()
+        W.sim.call("PUT", f"/_sim/stores/{SP}/settings", {"plan": "plus", "bucket_size": 1000, "restore_rate": 1000,
+                                                          "bucket_available": 1000})
+        h.bridgectl("store", "set", SP, "window_seconds", "2")
+        time.sleep(1.2)
+
+
+def small_store(platform, n):
+    """A store of its own with n items, so a reconciliation sees only them."""
+    sid = f"rc{platform[0]}{RUN}"
+    W.sim.call("POST", "/_sim/stores", {"id": sid, "platform": platform})
+    products = W.sim.call("POST", f"/_sim/stores/{sid}/seed",
+                          {"products": n, "variants": 1, "stock": 0, "sku_prefix": f"R{platform[0]}{RUN}"})
+    base = W.sim.base
+    creds = (f'{{"access_token":"shpat_{sid}","api_secret":"shopsim-secret"}}' if platform == "shopify" else
+             f'{{"consumer_key":"ck_{sid}","consumer_secret":"cs_{sid}","webhook_secret":"shopsim-secret"}}')
+    h.bridgectl("store", "add", sid, "--platform", platform, "--url", f"{base}/{sid}", "--owner", OWNER,
+                "--credentials", "-", stdin=creds)
+    h.bridgectl("store", "set", sid, "window_seconds", "0")
+    location = W.sim.call("GET", f"/_sim/stores/{sid}")["locations"][0]["gid"] if platform == "shopify" else "default"
+    h.bridgectl("location", "map", sid, location, "WH1", "--default")
+    rows, skus_ = [], []
+    for p in products:
+        v = p["variants"][0]
+        skus_.append(v["sku"])
+        if platform == "shopify":
+            rows.append(f"({h.sql_literal(sid)},{h.sql_literal(p['gid'])},{h.sql_literal(v['gid'])},"
+                        f"{h.sql_literal(v['inventory_item_gid'])},{h.sql_literal(v['sku'])})")
+        else:
+            rows.append(f"({h.sql_literal(sid)},'{p['id']}','','',{h.sql_literal(v['sku'])})")
+    h.psql("INSERT INTO product_mappings (store_id, shop_product_id, shop_variant_id, inventory_item_id, sku) "
+           "VALUES " + ",".join(rows))
+    return sid, skus_
+
+
+def reconcile_corrects_drift(platform):
+    sid, items = small_store(platform, 4)
+    time.sleep(1.2)  # the routes refresh picks the store up
+    h.produce("wms.stock.v1", [stock_event(s, 30 + i) for i, s in enumerate(items)])
+    expected = {s: 30 + i for i, s in enumerate(items)}
+    wait_values(sid, expected)
+    W.sim.call("PUT", f"/_sim/stores/{sid}/stock", {"sku": items[1], "quantity": 7})  # behind the bridge's back
+    assert shop_value(sid, items[1]) == 7
+    out = h.bridgectl("stock", "reconcile", sid)
+    assert "4 values checked, 1 corrections, drift 24 units" in out, out
+    wait_values(sid, expected)
+    row = h.psql(f"SELECT state, items_checked, corrections, drift_total FROM stock_reconciliations "
+                 f"WHERE store_id = {h.sql_literal(sid)}").strip()
+    assert row == "done|4|1|24", row
+    status, metrics = h.http("GET", f"http://127.0.0.1:{W.publisher.port}/metrics")
+    assert f'wb_stock_reconcile_corrections_total{{store="{sid}"}} 1' in metrics, \
+        [l for l in metrics.splitlines() if "reconcile" in l]
+    # Nothing drifted since: a second run corrects nothing.
+    out = h.bridgectl("stock", "reconcile", sid)
+    assert "4 values checked, 0 corrections, drift 0 units" in out, out
+    W.reconciled[platform] = (sid, items, expected)
+
+
+def test_reconcile_corrects_drift_shopify():
+    reconcile_corrects_drift("shopify")
+
+
+def test_reconcile_corrects_drift_woocommerce():
+    reconcile_corrects_drift("woocommerce")
+
+
+def test_scheduled_reconciliation_corrects_drift():
+    sid, items, expected = W.reconciled["shopify"]
+    W.sim.call("PUT", f"/_sim/stores/{sid}/stock", {"sku": items[2], "quantity": 99})
+    # A replica whose schedule comes round every 2 s; the first one (hourly)
+    # still does its part of any run for the partitions it owns.
+    second = h.service("stock-publisher", {
+        "WB_STOCK_GROUP": f"stock-e2e-{RUN}", "WB_STOCK_ROUTES_REFRESH_MS": "500",
+        "WB_STOCK_FLUSH_INTERVAL_MS": "100", "WB_STOCK_COMMIT_INTERVAL_MS": "200", "WB_STOCK_RETRY_MS": "500",
+        "WB_STOCK_RECONCILE_MS": "2000"})
+    try:
+        def scheduled_done():
+            row = h.psql(f"SELECT corrections, drift_total FROM stock_reconciliations WHERE store_id = "
+                         f"{h.sql_literal(sid)} AND source = 'schedule' AND state = 'done'").strip()
+            return row or None
+        row = h.wait_for("a scheduled reconciliation done", scheduled_done, 60, interval=0.5)
+        assert row.splitlines()[0] == f"1|{99 - expected[items[2]]}", row
+        wait_values(sid, expected)
+        assert second.stop() == 0, second.output()[-1000:]
+    finally:
+        second.cleanup()
 
 
 def test_graceful_stop_exits_0():

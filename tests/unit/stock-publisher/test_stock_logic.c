@@ -1,6 +1,7 @@
 /* The stock publisher's pure logic: levels and versions, sellable stock, and
  * which offset may be committed while windows are open or being sent. */
 #include "levels.h"
+#include "occurred.h"
 #include "plan.h"
 #include "testlib.h"
 #include "tracker.h"
@@ -203,8 +204,33 @@ TEST(woocommerce_calls_per_endpoint_up_to_100) {
     free_values(v, 185);
 }
 
+TEST(occurred_at_parses_rfc3339) {
+    CHECK_INT(sp_occurred_ms("1970-01-01T00:00:00Z"), 0);
+    CHECK_INT(sp_occurred_ms("2026-11-25T10:00:00Z"), 1795600800000LL);
+    CHECK_INT(sp_occurred_ms("2026-11-25T10:00:00.25Z"), 1795600800250LL);
+    CHECK_INT(sp_occurred_ms("2026-11-25T11:30:00.123456+01:30"), 1795600800123LL);
+    CHECK_INT(sp_occurred_ms("2024-02-29T23:59:59-00:00"), 1709251199000LL);
+    CHECK_INT(sp_occurred_ms("yesterday"), 0);
+    CHECK_INT(sp_occurred_ms(NULL), 0);
+}
+
+TEST(levels_know_partition_and_newest_event) {
+    sp_levels *l = sp_levels_new();
+    const char *whs[] = {"WH1", "WH2", "WH3"};
+    sp_levels_apply_at(l, "WH1", "own/A", 5, 0, 1, 7, 1000);
+    sp_levels_apply_at(l, "WH2", "own/A", 5, 0, 1, 7, 3000);
+    sp_levels_apply_at(l, "WH2", "own/A", 9, 0, 1, 7, 9000); /* same version: nothing changes */
+    CHECK_INT(sp_levels_occurred(l, "own/A", whs, 3), 3000);
+    CHECK_INT(sp_levels_partition(l, "own/A", whs, 3), 7);
+    CHECK_INT(sp_levels_partition(l, "own/B", whs, 3), -1);
+    CHECK_INT(sp_levels_occurred(l, "own/B", whs, 3), 0);
+    sp_levels_free(l);
+}
+
 int main(void) {
     RUN(newer_versions_apply_older_ones_are_ignored);
+    RUN(occurred_at_parses_rfc3339);
+    RUN(levels_know_partition_and_newest_event);
     RUN(available_sums_the_mapped_warehouses);
     RUN(sellable_subtracts_safety_and_in_flight_never_negative);
     RUN(levels_grow_and_drop_partitions);
