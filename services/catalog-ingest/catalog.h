@@ -145,15 +145,23 @@ typedef struct ci_mapped {
     bool conflict_new; /* the conflict was not known before */
 } ci_mapped;
 
-/* Decides and applies one article: reads what is known, inserts a new
- * mapping, or records a conflict (and counts it,
- * wb_catalog_conflicts_total{store,kind}). A clean item's old conflicts are
- * cleared. Returns 0, -1 on a PostgreSQL failure (err). */
-int ci_map_article(wb_pg *pg, const wb_store *store, const ci_article *a, ci_mapped *out,
-                   char *err, size_t errlen);
+/* Decides and applies a page of articles (out: one per article, in order):
+ * reads what is known in a few statements, inserts the new mappings, and
+ * records conflicts (counted, wb_catalog_conflicts_total{store,kind}). An
+ * item mapped earlier on the page holds its sku against a later one. A
+ * clean item's old conflicts are cleared. Returns 0, -1 on a PostgreSQL
+ * failure (err). */
+int ci_map_page(wb_pg *pg, const wb_store *store, const ci_articles *list, ci_mapped *out, char *err,
+                size_t errlen);
 
-/* Records the hash of what went out. */
-int ci_store_hash(wb_pg *pg, const char *store_id, const ci_article *a, const char *hash);
+/* Records the hashes of what went out (hashes[j] for items[j]) and the
+ * messages themselves (a later removal carries the article as last sent). */
+int ci_store_hashes(wb_pg *pg, const char *store_id, const ci_article *const *items, char (*hashes)[65],
+                    char *const *messages, size_t count);
+
+/* The page's items are in the shop (published): their removal, if any, is
+ * over, and a full sync (sync_id; NULL for a product sync) has seen them. */
+int ci_mark_seen(wb_pg *pg, const char *store_id, const ci_articles *list, const char *sync_id);
 
 /* ------------------------------------------------------------ fetch_*.c */
 
@@ -162,11 +170,29 @@ int ci_store_hash(wb_pg *pg, const char *store_id, const ci_article *a, const ch
  * when this was the last page; *pages_total the pages in all when the
  * platform tells (-1 otherwise). product_id: only that product (webhooks),
  * all its variants in one call. Returns 0, -1 with err. */
+typedef enum ci_product_state {
+    CI_PRODUCT_PUBLISHED,   /* it is there and published */
+    CI_PRODUCT_GONE,        /* deleted (404; no variants; WooCommerce's trash) */
+    CI_PRODUCT_UNPUBLISHED, /* there, but a draft, archived, pending or private */
+} ci_product_state;
+
 typedef struct ci_fetch {
     const ci_config *cfg;
     const wb_store *store;
     void *client; /* wb_shopify* or wb_woo* */
+    ci_product_state product_state; /* after a fetch of one product */
+    long nodes_seen, nodes_kept;    /* Shopify: variants answered, and of active products */
+    /* WooCommerce: the store's units (settings > products), read once a sync:
+     * the contract's unit and the factor that takes the shop's number there. */
+    bool units_read;
+    const char *weight_unit, *dim_unit;
+    double dim_factor;
 } ci_fetch;
+
+/* WooCommerce's woocommerce_weight_unit / woocommerce_dimension_unit as the
+ * contract's unit (lbs -> lb; yd -> in, factor 36); NULL when unknown. */
+const char *ci_woo_weight_unit(const char *woo);
+const char *ci_woo_dim_unit(const char *woo, double *factor);
 
 int ci_fetch_shopify(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
                      char **next, long *pages_total, char *err, size_t errlen);

@@ -99,7 +99,9 @@ static int one_call(ci_fetch *f, const char *after, const char *query, ci_articl
     const cJSON *node;
     cJSON_ArrayForEach(node, nodes) {
         const char *status = jstr(cJSON_GetObjectItemCaseSensitive(node, "product"), "status");
+        f->nodes_seen++;
         if (!status || strcmp(status, "ACTIVE") != 0) continue; /* drafts and archived ones */
+        f->nodes_kept++;
         ci_article *a = ci_articles_add(out);
         if (ci_parse_shopify_variant(node, a)) out->count--;
     }
@@ -118,6 +120,7 @@ int ci_fetch_shopify(ci_fetch *f, const char *cursor, const char *product_id, ci
     char query[128];
     snprintf(query, sizeof query, "product_id:%s", numeric_id(product_id));
     char *after = NULL;
+    f->nodes_seen = f->nodes_kept = 0;
     do { /* one product: all its variants now */
         char *more = NULL;
         int rc = one_call(f, after, query, out, &more, err, errlen);
@@ -125,5 +128,8 @@ int ci_fetch_shopify(ci_fetch *f, const char *cursor, const char *product_id, ci
         if (rc) return -1;
         after = more;
     } while (after);
+    f->product_state = f->nodes_seen == 0   ? CI_PRODUCT_GONE
+                       : f->nodes_kept == 0 ? CI_PRODUCT_UNPUBLISHED
+                                            : CI_PRODUCT_PUBLISHED;
     return 0;
 }

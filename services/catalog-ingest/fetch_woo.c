@@ -115,6 +115,25 @@ int ci_parse_woo_variation(const cJSON *product, const cJSON *variation, ci_arti
     return 0;
 }
 
+const char *ci_woo_weight_unit(const char *woo) {
+    static const char *const units[][2] = {{"kg", "kg"}, {"g", "g"}, {"lbs", "lb"}, {"oz", "oz"}};
+    for (size_t i = 0; woo && i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(woo, units[i][0]) == 0) return units[i][1];
+    return NULL;
+}
+
+const char *ci_woo_dim_unit(const char *woo, double *factor) {
+    *factor = 1;
+    if (!woo) return NULL;
+    if (strcmp(woo, "m") == 0 || strcmp(woo, "cm") == 0 || strcmp(woo, "mm") == 0 || strcmp(woo, "in") == 0)
+        return strcmp(woo, "m") == 0 ? "m" : strcmp(woo, "cm") == 0 ? "cm" : strcmp(woo, "mm") == 0 ? "mm" : "in";
+    if (strcmp(woo, "yd") == 0) { /* the contract has no yards */
+        *factor = 36;
+        return "in";
+    }
+    return NULL;
+}
+
 static int woo_get(ci_fetch *f, const char *path, const char *query, cJSON **doc, long *pages,
                    char *err, size_t errlen) {
     wb_shop_response r;
@@ -134,6 +153,65 @@ static int woo_get(ci_fetch *f, const char *path, const char *query, cJSON **doc
         return -1;
     }
     return 0;
+}
+
+/* The store's units, once a sync. A store whose settings cannot be read
+ * (an older WooCommerce, a key without that right) keeps WooCommerce's
+ * defaults, kg and cm, with a warning; so does an unknown unit. */
+static void read_units(ci_fetch *f) {
+    if (f->units_read) return;
+    f->units_read = true;
+    f->weight_unit = "kg", f->dim_unit = "cm", f->dim_factor = 1;
+    cJSON *doc = NULL;
+    char err[256];
+    if (woo_get(f, "settings/products", NULL, &doc, NULL, err, sizeof err)) {
+        wb_warn(f->store->id, "store units not read (%s): kg and cm assumed", err);
+        return;
+    }
+    const cJSON *o;
+    cJSON_ArrayForEach(o, doc) {
+        const char *id = jstr(o, "id"), *value = jstr(o, "value");
+        if (!id || !value) continue;
+        if (strcmp(id, "woocommerce_weight_unit") == 0) {
+            const char *u = ci_woo_weight_unit(value);
+            if (u) f->weight_unit = u;
+            else wb_warn(f->store->id, "weight unit %s unknown: kg assumed", value);
+        } else if (strcmp(id, "woocommerce_dimension_unit") == 0) {
+            double factor;
+            const char *u = ci_woo_dim_unit(value, &factor);
+            if (u) f->dim_unit = u, f->dim_factor = factor;
+            else wb_warn(f->store->id, "dimension unit %s unknown: cm assumed", value);
+        }
+    }
+    cJSON_Delete(doc);
+}
+
+static void set_str(char **dst, const char *value) {
+    free(*dst);
+    *dst = dup(value);
+}
+
+static void scaled(char **value, double factor) {
+    if (!*value || factor == 1) return;
+    char *v = ci_decimal(strtod(*value, NULL) * factor);
+    free(*value);
+    *value = v;
+}
+
+/* The articles from index `from` on in the store's units. */
+static void apply_units(ci_fetch *f, ci_articles *out, size_t from) {
+    for (size_t i = from; i < out->count; i++) {
+        ci_article *a = &out->items[i];
+        if (a->weight) set_str(&a->weight_unit, f->weight_unit);
+        if (a->length) {
+            set_str(&a->dim_unit, f->dim_unit);
+            scaled(&a->length, f->dim_factor), scaled(&a->width, f->dim_factor), scaled(&a->height, f->dim_factor);
+            if (!a->length || !a->width || !a->height) { /* too large once scaled: no dimensions */
+                free(a->length), free(a->width), free(a->height), free(a->dim_unit);
+                a->length = a->width = a->height = a->dim_unit = NULL;
+            }
+        }
+    }
 }
 
 /* All (published) variations of one variable product. */
@@ -181,17 +259,37 @@ static int product_articles(ci_fetch *f, const cJSON *p, ci_articles *out, char 
     return 0;
 }
 
+static int ci_fetch_woo_page(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
+                             char **next, long *pages_total, char *err, size_t errlen);
+
 int ci_fetch_woo(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
                  char **next, long *pages_total, char *err, size_t errlen) {
     *next = NULL;
     *pages_total = -1;
+    read_units(f);
+    size_t from = out->count;
+    int rc = ci_fetch_woo_page(f, cursor, product_id, out, next, pages_total, err, errlen);
+    if (rc == 0) apply_units(f, out, from);
+    return rc;
+}
+
+static int ci_fetch_woo_page(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
+                             char **next, long *pages_total, char *err, size_t errlen) {
     cJSON *doc = NULL;
     if (product_id) {
         char path[96];
         snprintf(path, sizeof path, "products/%s", product_id);
+        f->product_state = CI_PRODUCT_PUBLISHED;
         int rc = woo_get(f, path, NULL, &doc, NULL, err, errlen);
-        if (rc > 0) return 0; /* deleted: nothing to import */
+        if (rc > 0) { /* deleted: nothing to import */
+            f->product_state = CI_PRODUCT_GONE;
+            err[0] = 0;
+            return 0;
+        }
         if (rc < 0) return -1;
+        const char *status = jstr(doc, "status");
+        if (status && strcmp(status, "trash") == 0) f->product_state = CI_PRODUCT_GONE;
+        else if (status && strcmp(status, "publish") != 0) f->product_state = CI_PRODUCT_UNPUBLISHED;
         rc = product_articles(f, doc, out, err, errlen);
         cJSON_Delete(doc);
         return rc;

@@ -51,6 +51,8 @@ typedef struct run {
     const char *id; /* the sync's id */
     ci_fetch fetch;
     long items, published, conflicts;
+    long created, analyzed_at; /* mappings this sync made; how many when it last analyzed */
+    bool full;                 /* a full sync (not one product's) */
 } run;
 
 /* One page's articles: mapped, the changed ones published, their hashes
@@ -69,14 +71,39 @@ static int process_page(run *r, ci_articles *list, char *err, size_t errlen) {
                             .virtual_as_non_stock = r->store.virtual_as_non_stock};
     int rc = 0;
     long unchanged = 0, invalid = 0;
+    /* The page's mappings and conflicts in one transaction: one commit a
+     * page, and a failure leaves none of the page's mappings behind. */
+    ci_mapped *mapped = calloc(n + 1, sizeof *mapped);
+    if (!mapped) abort();
+    if (wb_pg_exec(r->pg, "BEGIN", 0, NULL)) {
+        snprintf(err, errlen, "%s", wb_pg_error(r->pg));
+        rc = -1;
+    } else if (ci_map_page(r->pg, &r->store, list, mapped, err, errlen)) {
+        rc = -1;
+    } else if (wb_pg_exec(r->pg, "COMMIT", 0, NULL)) {
+        snprintf(err, errlen, "committing the page's mappings: %s", wb_pg_error(r->pg));
+        rc = -1;
+    }
+    if (rc) wb_pg_exec(r->pg, "ROLLBACK", 0, NULL);
+    if (rc == 0 && ci_mark_seen(r->pg, r->store.id, list, r->full ? r->id : NULL)) {
+        snprintf(err, errlen, "marking the page seen: %s", wb_pg_error(r->pg));
+        rc = -1;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) r->created += mapped[i].decision == CI_CREATE;
+    /* A new store's mappings are not in the planner's statistics until
+     * autovacuum gets round to them; meanwhile a lookup by item is planned
+     * for a store of one row and may scan all its rows through the wrong
+     * index, once per item. Analyzing as the store doubles keeps the next
+     * pages' lookups by the whole key (log2 of the catalog's size times). */
+    if (rc == 0 && r->created >= 1000 && r->created >= 2 * r->analyzed_at) {
+        if (wb_pg_exec(r->pg, "ANALYZE product_mappings (store_id)", 0, NULL))
+            wb_warn(r->store.id, "analyze product_mappings: %s", wb_pg_error(r->pg));
+        r->analyzed_at = r->created;
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         ci_article *a = &list->items[i];
         if (i % 64 == 0) wb_heartbeat();
-        ci_mapped m;
-        if (ci_map_article(r->pg, &r->store, a, &m, err, errlen)) {
-            rc = -1;
-            break;
-        }
+        ci_mapped m = mapped[i];
         r->items++;
         if (m.decision == CI_CONFLICT) {
             r->conflicts++;
@@ -110,20 +137,26 @@ static int process_page(run *r, ci_articles *list, char *err, size_t errlen) {
         which[out] = i;
         out++;
     }
+    free(mapped);
     if (rc == 0 && out > 0) {
         size_t ok = ci_publish(r->ctx, r->store.id, skus, values, out, acked);
-        if (wb_pg_exec(r->pg, "BEGIN", 0, NULL) == 0) {
-            for (size_t j = 0; j < out && rc == 0; j++)
-                if (acked[j] && ci_store_hash(r->pg, r->store.id, &list->items[which[j]], hashes[j])) rc = -1;
-            if (rc == 0 && wb_pg_exec(r->pg, "COMMIT", 0, NULL)) rc = -1;
-            if (rc) {
-                snprintf(err, errlen, "recording hashes: %s", wb_pg_error(r->pg));
-                wb_pg_exec(r->pg, "ROLLBACK", 0, NULL);
+        /* Only the acknowledged ones: the others go out again next time. */
+        const ci_article **done = calloc(out, sizeof *done);
+        char (*done_hashes)[65] = calloc(out, sizeof *done_hashes);
+        char **done_values = calloc(out, sizeof *done_values);
+        if (!done || !done_hashes || !done_values) abort();
+        size_t nd = 0;
+        for (size_t j = 0; j < out; j++)
+            if (acked[j]) {
+                done[nd] = &list->items[which[j]];
+                done_values[nd] = values[j];
+                memcpy(done_hashes[nd++], hashes[j], 65);
             }
-        } else {
+        if (ci_store_hashes(r->pg, r->store.id, done, done_hashes, done_values, nd)) {
             rc = -1;
-            snprintf(err, errlen, "%s", wb_pg_error(r->pg));
+            snprintf(err, errlen, "recording hashes: %s", wb_pg_error(r->pg));
         }
+        free(done), free(done_hashes), free(done_values);
         r->published += (long)ok;
         ci_count(r->store.id, "published", (double)ok);
         if (rc == 0 && ok < out) {
@@ -198,6 +231,140 @@ static int fetch(run *r, const char *cursor, const char *product_id, ci_articles
                : ci_fetch_woo(&r->fetch, cursor, product_id, list, next, pages, err, errlen);
 }
 
+/* The mapping's product id as stored: Shopify's are gids, a webhook's or a
+ * queued sync's a number. */
+static void stored_product_id(const run *r, const char *product, char *out, size_t size) {
+    if (strcmp(r->store.platform, "shopify") == 0 && strncmp(product, "gid://", 6) != 0)
+        snprintf(out, size, "gid://shopify/Product/%s", product);
+    else
+        snprintf(out, size, "%s", product);
+}
+
+/* The product's mapped articles not among those just read from the shop
+ * (list) are gone from it: each is reported on shop.catalog.v1 as it was
+ * last sent plus `removed`, and its mapping marked (never deleted) once the
+ * broker has it. A removed article that comes back is sent again in full. */
+static int report_removed(run *r, const char *product, const ci_articles *list, char *err, size_t errlen) {
+    char pid[160];
+    stored_product_id(r, product, pid, sizeof pid);
+    cJSON *kept = cJSON_CreateArray();
+    for (size_t i = 0; i < list->count; i++)
+        cJSON_AddItemToArray(kept, cJSON_CreateString(list->items[i].variant_id ? list->items[i].variant_id : ""));
+    char *kept_json = cJSON_PrintUnformatted(kept);
+    cJSON_Delete(kept);
+    if (!kept_json) abort();
+    const char *p[] = {r->store.id, pid, kept_json};
+    PGresult *res = wb_pg_query(r->pg,
+        "SELECT shop_variant_id, sku, coalesce(barcode, ''), coalesce(last_message, '') FROM product_mappings "
+        "WHERE store_id = $1 AND shop_product_id = $2 AND removed IS NULL "
+        "AND shop_variant_id NOT IN (SELECT jsonb_array_elements_text($3::jsonb))", 3, p);
+    free(kept_json);
+    if (!res) {
+        snprintf(err, errlen, "removed articles: %s", wb_pg_error(r->pg));
+        return -1;
+    }
+    /* A variant missing from a published product was deleted. */
+    const char *reason = r->fetch.product_state == CI_PRODUCT_UNPUBLISHED ? "unpublished" : "deleted";
+    size_t n = (size_t)PQntuples(res);
+    char **skus = calloc(n + 1, sizeof *skus), **values = calloc(n + 1, sizeof *values);
+    bool *acked = calloc(n + 1, sizeof *acked);
+    if (!skus || !values || !acked) abort();
+    char now[40];
+    wb_format_time(wb_wall_ms(), now, sizeof now);
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *variant = PQgetvalue(res, (int)i, 0), *sku = PQgetvalue(res, (int)i, 1);
+        const char *barcode = PQgetvalue(res, (int)i, 2), *last = PQgetvalue(res, (int)i, 3);
+        wb_catalog_msg m;
+        char e[256];
+        bool decoded = *last && wb_catalog_msg_decode(last, strlen(last), &m, e, sizeof e) == 0;
+        if (!decoded) { /* mapped by hand, never sent: what the mapping knows */
+            memset(&m, 0, sizeof m);
+            m.store_id = strdup(r->store.id);
+            m.platform = strcmp(r->store.platform, "shopify") == 0 ? WB_PLATFORM_SHOPIFY : WB_PLATFORM_WOOCOMMERCE;
+            m.sku = strdup(sku);
+            m.name = strdup(sku);
+            m.product_id = strdup(pid);
+            m.variant_id = *variant ? strdup(variant) : NULL;
+            m.barcode = *barcode ? strdup(barcode) : NULL;
+            m.unit = strdup(r->ctx->cfg.unit);
+            m.is_stock_article = true;
+        }
+        free(m.updated_at);
+        m.updated_at = strdup(now);
+        free(m.removed);
+        m.removed = strdup(reason);
+        values[out] = wb_catalog_msg_encode_err(&m, e, sizeof e);
+        wb_catalog_msg_free(&m);
+        if (!values[out]) {
+            wb_warn(r->store.id, "removal of %s not sent: %s", sku, e);
+            continue;
+        }
+        skus[out++] = strdup(sku);
+    }
+    int rc = 0;
+    size_t ok = out ? ci_publish(r->ctx, r->store.id, skus, values, out, acked) : 0;
+    for (size_t j = 0; j < out && rc == 0; j++) {
+        if (!acked[j]) continue;
+        const char *q[] = {r->store.id, pid, skus[j], reason};
+        if (wb_pg_exec(r->pg, "UPDATE product_mappings SET removed = $4, removed_at = now(), content_hash = NULL, "
+                              "updated_at = now() WHERE store_id = $1 AND shop_product_id = $2 AND sku = $3",
+                       4, q)) {
+            snprintf(err, errlen, "marking removed: %s", wb_pg_error(r->pg));
+            rc = -1;
+        } else {
+            wb_info(r->store.id, "article %s of product %s %s in the shop: reported", skus[j], pid, reason);
+        }
+    }
+    ci_count(r->store.id, "removed", (double)ok);
+    if (rc == 0 && ok < out) {
+        snprintf(err, errlen, "kafka: %zu of %zu removals not acknowledged", out - ok, out);
+        rc = -1;
+    }
+    for (size_t j = 0; j < out; j++) free(skus[j]), free(values[j]);
+    free(skus), free(values), free(acked);
+    PQclear(res);
+    return rc;
+}
+
+/* One product read from the shop, its articles processed and those gone
+ * from it reported. */
+static int sync_one_product(run *r, const char *product, char *err, size_t errlen) {
+    ci_articles list = {0};
+    char *next = NULL;
+    long pages = -1;
+    int rc = fetch(r, NULL, product, &list, &next, &pages, err, errlen);
+    if (rc == 0) rc = process_page(r, &list, err, errlen);
+    if (rc == 0) rc = report_removed(r, product, &list, err, errlen);
+    ci_articles_free(&list);
+    free(next);
+    return rc;
+}
+
+/* At the end of a full sync: every product with a mapped article the sync
+ * did not see (deleted, unpublished, or a variant gone) is read on its own,
+ * which tells which of these it is. */
+static int sweep_unseen(run *r, char *err, size_t errlen) {
+    const char *p[] = {r->store.id, r->id};
+    PGresult *res = wb_pg_query(r->pg,
+        "SELECT DISTINCT shop_product_id FROM product_mappings WHERE store_id = $1 AND removed IS NULL "
+        "AND seen_sync IS DISTINCT FROM $2::bigint", 2, p);
+    if (!res) {
+        snprintf(err, errlen, "unseen articles: %s", wb_pg_error(r->pg));
+        return -1;
+    }
+    int rc = 0;
+    run pr = *r;
+    pr.full = false;
+    for (int i = 0; i < PQntuples(res) && rc == 0 && !wb_stopping(); i++) {
+        wb_heartbeat();
+        rc = sync_one_product(&pr, PQgetvalue(res, i, 0), err, errlen);
+    }
+    r->published += pr.published;
+    PQclear(res);
+    return rc;
+}
+
 /* Product syncs (webhooks) of the store queued meanwhile: run between the
  * pages of a long full sync, so a change still reaches the WMS in seconds. */
 static void run_queued_products(run *r) {
@@ -217,14 +384,9 @@ static void run_queued_products(run *r) {
         PQclear(res);
         run pr = *r;
         pr.id = id;
+        pr.full = false;
         pr.items = pr.published = pr.conflicts = 0;
-        ci_articles list = {0};
-        char *next = NULL;
-        long pages = -1;
-        int rc = fetch(&pr, NULL, product, &list, &next, &pages, err, sizeof err);
-        if (rc == 0) rc = process_page(&pr, &list, err, sizeof err);
-        ci_articles_free(&list);
-        free(next);
+        int rc = sync_one_product(&pr, product, err, sizeof err);
         if (rc == 0 && progress(&pr, NULL, -1, true)) rc = -1;
         finish(r->pg, id, rc ? "failed" : "done", rc ? err : NULL);
     }
@@ -233,7 +395,7 @@ static void run_queued_products(run *r) {
 /* Runs one claimed sync to its end (or until the process stops). */
 static void run_sync(ci_ctx *ctx, wb_pg *pg, const char *id, const char *store_id, const char *product_id,
                      const char *cursor_in) {
-    run r = {.ctx = ctx, .pg = pg, .id = id};
+    run r = {.ctx = ctx, .pg = pg, .id = id, .full = product_id == NULL};
     char err[1024] = "";
     if (!ctx->svc->has_master_key) {
         finish(pg, id, "failed", "WB_MASTER_KEY is not set: the store's credentials cannot be read");
@@ -270,8 +432,9 @@ static void run_sync(ci_ctx *ctx, wb_pg *pg, const char *id, const char *store_i
         char *next = NULL;
         long pages = -1;
         r.items = r.published = r.conflicts = 0;
-        if (fetch(&r, cursor, product_id, &list, &next, &pages, err, sizeof err) ||
-            process_page(&r, &list, err, sizeof err)) {
+        if (product_id ? sync_one_product(&r, product_id, err, sizeof err)
+                       : fetch(&r, cursor, NULL, &list, &next, &pages, err, sizeof err) ||
+                             process_page(&r, &list, err, sizeof err)) {
             ci_articles_free(&list);
             free(next);
             failed = true;
@@ -294,6 +457,13 @@ static void run_sync(ci_ctx *ctx, wb_pg *pg, const char *id, const char *store_i
         }
     }
     free(cursor);
+    if (!failed && !stopped && !product_id) {
+        r.items = r.published = r.conflicts = 0; /* the pages' counts are recorded */
+        if (sweep_unseen(&r, err, sizeof err)) failed = true;
+        else if (r.published > 0 && progress(&r, NULL, -1, false))
+            wb_warn(store_id, "catalog sync %s: progress: %s", id, wb_pg_error(pg));
+        stopped = !failed && wb_stopping();
+    }
     close_client(&r);
     double secs = (double)(wb_monotonic_ms() - t0) / 1000.0;
     if (failed) {

@@ -52,13 +52,18 @@ static bool product_of(const wb_http_request *req, char *out, size_t size) {
     const cJSON *parent = cJSON_GetObjectItemCaseSensitive(root, "parent_id");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
     if (cJSON_IsNumber(parent) && parent->valuedouble >= 1) id = parent;
-    if (cJSON_IsNumber(id) && id->valuedouble >= 1) {
+    /* Only a whole number up to 2^53 or a gid ending in digits is an id: an
+     * "inf" (1e999) or invalid UTF-8 would otherwise be queued, and fail
+     * PostgreSQL (503, retried by the shop forever) or the sync. */
+    if (cJSON_IsNumber(id) && id->valuedouble >= 1 && id->valuedouble <= 9007199254740991.0 &&
+        id->valuedouble == (double)(long long)id->valuedouble) {
         snprintf(out, size, "%.0f", id->valuedouble);
         ok = true;
     } else if (cJSON_IsString(id) && *id->valuestring && strlen(id->valuestring) < size) {
         const char *slash = strrchr(id->valuestring, '/');
-        snprintf(out, size, "%s", slash ? slash + 1 : id->valuestring);
-        ok = true;
+        const char *digits = slash ? slash + 1 : id->valuestring;
+        ok = *digits && strspn(digits, "0123456789") == strlen(digits);
+        if (ok) snprintf(out, size, "%s", digits);
     }
     cJSON_Delete(root);
     return ok;
@@ -102,8 +107,13 @@ static void handle(ci_ctx *ctx, const wb_http_request *req, wb_http_response *re
     }
     const char *topic = wb_http_header(req, shopify ? "X-Shopify-Topic" : "X-WC-Webhook-Topic");
     if (!topic) topic = "";
-    bool product_topic = shopify ? strcmp(topic, "products/update") == 0 || strcmp(topic, "products/create") == 0
-                                 : strcmp(topic, "product.updated") == 0 || strcmp(topic, "product.created") == 0;
+    /* A deletion queues a product sync like a change: the sync asks the shop
+     * (404, no variants) and reports the articles gone, so a forged or stale
+     * delete cannot remove what the shop still sells. */
+    bool product_topic = shopify ? strcmp(topic, "products/update") == 0 || strcmp(topic, "products/create") == 0 ||
+                                       strcmp(topic, "products/delete") == 0
+                                 : strcmp(topic, "product.updated") == 0 || strcmp(topic, "product.created") == 0 ||
+                                       strcmp(topic, "product.deleted") == 0;
     if (!product_topic) return reply(res, 200, "{\"status\":\"ignored\"}");
     if (!store->enabled) return reply(res, 200, "{\"status\":\"ignored\",\"reason\":\"store disabled\"}");
     char product[64];

@@ -3,6 +3,9 @@
 catalog-ingest (real PostgreSQL) -> shop.catalog.v1 on the real broker and
 product_mappings. Syncs are started with `bridgectl products sync`, as an
 operator would; each case checks the messages on the topic and the rows."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -250,6 +253,70 @@ def test_shopify_product_webhook_reaches_the_topic():
     assert status == 404, status
 
 
+def signed_post(platform, store, topic, body):
+    """A product webhook as the platform sends it, signed with the store's secret."""
+    raw = json.dumps(body).encode()
+    sig = base64.b64encode(hmac.new(b"shopsim-secret", raw, hashlib.sha256).digest()).decode()
+    headers = ({"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Topic": topic} if platform == "shopify" else
+               {"X-WC-Webhook-Signature": sig, "X-WC-Webhook-Topic": topic})
+    return h.http("POST", f"http://127.0.0.1:{W.svc.port}/webhooks/{platform}/{store}", raw, headers)
+
+
+def removal_of(store, sku):
+    return [m for _, m in messages(store) if m["sku"] == sku and "removed" in m]
+
+
+def test_unpublished_product_reported_and_back_again():
+    simple = W.woo[1]
+    sku = simple["variants"][0]["sku"]
+    W.sim.call("PATCH", f"/_sim/stores/{WA}/products/{simple['id']}", {"status": "draft"})  # fires product.updated
+    gone = h.wait_for("unpublished article on the topic", lambda: removal_of(WA, sku), timeout=60, interval=1)
+    m = gone[-1]
+    assert m["removed"] == "unpublished" and m["product_id"] == str(simple["id"]), m
+    assert m["name"] == simple["title"] and m["barcode"] == simple["variants"][0]["barcode"], m  # as last sent
+    row = h.psql(f"SELECT removed, removed_at IS NOT NULL FROM product_mappings WHERE store_id = '{WA}' "
+                 f"AND sku = {h.sql_literal(sku)}").strip()
+    assert row == "unpublished|t", row
+    before = len([1 for _, x in messages(WA) if x["sku"] == sku])
+    W.sim.call("PATCH", f"/_sim/stores/{WA}/products/{simple['id']}", {"status": "publish"})
+
+    def back():
+        ms = [x for _, x in messages(WA) if x["sku"] == sku]
+        return len(ms) > before and "removed" not in ms[-1]
+    h.wait_for("article back on the topic", back, timeout=60, interval=1)
+    row = h.psql(f"SELECT coalesce(removed, 'none') FROM product_mappings WHERE store_id = '{WA}' "
+                 f"AND sku = {h.sql_literal(sku)}").strip()
+    assert row == "none", row
+
+
+def test_deleted_products_reported_on_delete_webhooks():
+    # Products the shop no longer has (shopsim answers 404 / no variants for
+    # them, as the platforms do), mapped by hand and never sent.
+    cases = [("shopify", SA, f"gid://shopify/Product/9{RUN}", f"gid://shopify/ProductVariant/9{RUN}",
+              "products/delete"),
+             ("woocommerce", WA, f"9{RUN}", "", "product.deleted")]
+    for platform, store, product, variant, topic in cases:
+        sku = f"GONE-{platform}-{RUN}"
+        args = ["mapping", "add", store, sku, "--product", product]
+        if variant:
+            args += ["--variant", variant, "--item", f"gid://shopify/InventoryItem/9{RUN}"]
+        h.bridgectl(*args)
+        status, body = signed_post(platform, store, topic, {"id": int(f"9{RUN}")})
+        assert status == 200 and body.get("status") == "queued", (status, body)
+        gone = h.wait_for(f"{platform} deletion on the topic", lambda: removal_of(store, sku), timeout=60,
+                          interval=1)
+        m = gone[-1]
+        assert m["removed"] == "deleted" and m["product_id"] == product and m["name"] == sku, m
+        row = h.psql(f"SELECT removed FROM product_mappings WHERE store_id = '{store}' "
+                     f"AND sku = {h.sql_literal(sku)}").strip()
+        assert row == "deleted", row
+    status, _ = signed_post("shopify", SA, "products/delete", {"id": 1})
+    assert status == 200, status
+    status, _ = h.http("POST", f"http://127.0.0.1:{W.svc.port}/webhooks/shopify/{SA}", b'{"id":1}',
+                       {"X-Shopify-Hmac-Sha256": "AAAA", "X-Shopify-Topic": "products/delete"})
+    assert status == 401, status
+
+
 def test_sync_resumable_after_kill_9():
     W.sim.call("POST", "/_sim/stores", {"id": WR, "platform": "woocommerce"})
     seeded = W.sim.call("POST", f"/_sim/stores/{WR}/seed", {"products": 60, "variants": 1, "sku_prefix": f"R{RUN}"})
@@ -285,6 +352,40 @@ def test_sync_resumable_after_kill_9():
     row = h.psql(f"SELECT state, pages_done, pages_total FROM catalog_syncs WHERE store_id = '{WR}' "
                  f"AND product_id IS NULL").strip()
     assert row == "done|12|12", row
+
+
+def test_full_sync_reports_products_no_longer_published():
+    seeded = json.loads(h.psql(f"SELECT json_agg(json_build_object('p', shop_product_id, 's', sku)) "
+                               f"FROM product_mappings WHERE store_id = '{WR}'").strip())
+    target = sorted(seeded, key=lambda x: int(x["p"]))[0]
+    W.sim.call("PATCH", f"/_sim/stores/{WR}/products/{target['p']}", {"status": "draft"})  # WR has no webhooks
+    before = messages(WR)
+    sync(WR)
+    after = messages(WR)
+    new = [m for k, m in after if (k, m) not in before]  # partitions interleave: not after[len(before):]
+    assert [(m["sku"], m.get("removed")) for m in new] == [(target["s"], "unpublished")], new
+    row = h.psql(f"SELECT removed FROM product_mappings WHERE store_id = '{WR}' "
+                 f"AND sku = {h.sql_literal(target['s'])}").strip()
+    assert row == "unpublished", row
+    sync(WR)  # reported once: nothing more
+    assert len(messages(WR)) == len(after), len(messages(WR))
+
+
+def test_woo_store_units_read_and_converted():
+    store = f"cwu{RUN}"
+    W.sim.call("POST", "/_sim/stores", {"id": store, "platform": "woocommerce", "weight_unit": "lbs",
+                                        "dimension_unit": "yd"})
+    seeded = W.sim.call("POST", f"/_sim/stores/{store}/seed", {"products": 1, "variants": 1, "sku_prefix": f"U{RUN}"})
+    add_store(store, "woocommerce", owner=f"{OWNER}u")
+    sync(store)
+    msgs = [m for _, m in messages(store)]
+    assert [m["sku"] for m in msgs] == [seeded[0]["variants"][0]["sku"]], msgs
+    m = msgs[0]
+    # shopsim's seeded article: weight 0.50, dimensions 10 x 10 x 5, in the store's units
+    assert m["weight"] == {"value": "0.5", "unit": "lb"}, m
+    assert m["dimensions"] == {"length": "360", "width": "360", "height": "180", "unit": "in"}, m
+    calls = W.sim.call("GET", f"/_sim/stores/{store}/calls")
+    assert any(c["path"].endswith("/settings/products") and c["status"] == 200 for c in calls), calls
 
 
 def test_sigterm_exits_clean():

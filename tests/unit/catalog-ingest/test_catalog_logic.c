@@ -239,6 +239,23 @@ TEST(decide_conflicts_for_duplicates_and_missing_skus) {
     CHECK_STR(v.conflict, "missing_sku");
 }
 
+TEST(woo_units_as_the_contract_names_them) {
+    CHECK_STR(ci_woo_weight_unit("kg"), "kg");
+    CHECK_STR(ci_woo_weight_unit("g"), "g");
+    CHECK_STR(ci_woo_weight_unit("lbs"), "lb");
+    CHECK_STR(ci_woo_weight_unit("oz"), "oz");
+    CHECK(ci_woo_weight_unit("stone") == NULL);
+    CHECK(ci_woo_weight_unit(NULL) == NULL);
+    double f = 0;
+    CHECK_STR(ci_woo_dim_unit("mm", &f), "mm");
+    CHECK(f == 1);
+    CHECK_STR(ci_woo_dim_unit("m", &f), "m");
+    CHECK_STR(ci_woo_dim_unit("in", &f), "in");
+    CHECK_STR(ci_woo_dim_unit("yd", &f), "in");
+    CHECK(f == 36);
+    CHECK(ci_woo_dim_unit("ft", &f) == NULL);
+}
+
 int main(void) {
     RUN(name_is_title_plus_variant);
     RUN(name_cut_to_255_characters_on_a_utf8_boundary);
@@ -252,5 +269,6 @@ int main(void) {
     RUN(decide_by_barcode_when_the_sku_does_not_match);
     RUN(decide_never_changes_an_existing_mapping);
     RUN(decide_conflicts_for_duplicates_and_missing_skus);
+    RUN(woo_units_as_the_contract_names_them);
     return wb_test_failures ? 1 : 0;
 }

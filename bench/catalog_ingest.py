@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Catalog import benchmark: one WooCommerce and one Shopify store in shopsim,
+each with a catalog of --products products and --variants variants each
+(default 10,000 x 10 = 100,000 articles), imported by one catalog-ingest
+replica through `bridgectl products sync`. Prints figures; asserts nothing
+about time.
+
+    scripts/stack up && set -a && . .state/stack.env && set +a
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build
+    python3 bench/catalog_ingest.py [--build build] [--products 10000] [--variants 10]
+                                    [--plan enterprise] [--shopify-page 100] [--woo-page 100]
+
+Figures, per store:
+- time to import the whole catalog (the sync's started_at -> finished_at);
+- shop API calls against the lower bound. WooCommerce: ceil(products / 100)
+  product pages plus, per variable product, ceil(variations / 100) pages
+  (100 is the largest per_page WooCommerce accepts; it has no call that
+  lists the variations of several products), plus the one call that reads
+  the store's units. Shopify: ceil(variants / 250)
+  (productVariants' largest `first:`); the bound the single-query cost cap
+  allows for our query is printed beside it;
+- throttled calls (Shopify; target 0);
+- Shopify: the time the cost budget allows, computed from shopsim's bucket
+  size and restore rate and the actual query costs of the calls made:
+  (sum of actual costs - bucket size) / restore rate. The import cannot be
+  faster without being throttled, so that is its target.
+"""
+import argparse
+import json
+import math
+import os
+import pathlib
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+SHOPIFY_MAX_FIRST = 250
+SHOPIFY_MAX_QUERY_COST = 1000
+WOO_MAX_PER_PAGE = 100
+
+
+def figure(name, value, unit, target, goal):
+    print("FIGURE " + json.dumps({"name": name, "value": round(value, 2), "unit": unit, "target": round(target, 2),
+                                  "goal": goal}), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--products", type=int, default=10000)
+    ap.add_argument("--variants", type=int, default=10)
+    ap.add_argument("--plan", default="enterprise", help="the Shopify store's plan (restore rate)")
+    ap.add_argument("--shopify-page", type=int, default=100)
+    ap.add_argument("--woo-page", type=int, default=100)
+    ap.add_argument("--platforms", default="woocommerce,shopify")
+    ap.add_argument("--timeout", type=int, default=3600)
+    ap.add_argument("--build", default=str(ROOT / "build"))
+    args = ap.parse_args()
+    os.environ["WB_BUILD_DIR"] = str(pathlib.Path(args.build).resolve())
+    import harness as h  # after WB_BUILD_DIR is set
+
+    run = f"{os.getpid() % 10000}{int(time.time()) % 100000}"
+    articles = args.products * args.variants
+    platforms = [p for p in args.platforms.split(",") if p]
+    h.bridgectl("db", "migrate")
+    sim = h.Shopsim()
+    stores = {}
+    for platform in platforms:
+        sid = f"cb{run}{platform[0]}"
+        body = {"id": sid, "platform": platform}
+        if platform == "shopify":
+            body["plan"] = args.plan
+        sim.call("POST", "/_sim/stores", body)
+        print(f"seeding {sid} ({platform}): {args.products} products x {args.variants} variants", flush=True)
+        t0 = time.time()
+        chunk = 1000
+        for k in range(0, args.products, chunk):
+            sim.call("POST", f"/_sim/stores/{sid}/seed",
+                     {"products": min(chunk, args.products - k), "variants": args.variants, "stock": 0,
+                      "sku_prefix": f"CB{platform[0].upper()}{run}"})
+        print(f"  seeded in {time.time() - t0:.1f}s", flush=True)
+        creds = (f'{{"access_token":"shpat_{sid}","api_secret":"shopsim-secret"}}' if platform == "shopify" else
+                 f'{{"consumer_key":"ck_{sid}","consumer_secret":"cs_{sid}","webhook_secret":"x"}}')
+        h.bridgectl("store", "add", sid, "--platform", platform, "--url", f"{sim.base}/{sid}",
+                    "--owner", f"cbo{run}{platform[0]}", "--credentials", "-", stdin=creds)
+        stores[platform] = sid
+
+    env = dict(os.environ, WB_HTTP_PORT="0", WB_HTTP_BIND="127.0.0.1", WB_MASTER_KEY=h.MASTER_KEY,
+               WB_CATALOG_POLL_MS="0", WB_LOG_LEVEL="info", WB_CATALOG_SHOPIFY_PAGE=str(args.shopify_page),
+               WB_CATALOG_WOO_PAGE=str(args.woo_page))
+    svc = h.Process([str(h.BUILD / "bin" / "catalog-ingest")], env)
+    try:
+        svc.wait_port()
+    except Exception:  # nothing left running behind a failed start
+        svc.kill9()
+        sim.close()
+        raise
+    perf = []
+    if os.environ.get("WB_BENCH_PERF"):  # perf report -i /tmp/catalog-bench-{service,shopsim}.perf
+        import subprocess
+        for name, pid in (("service", svc.proc.pid), ("shopsim", sim.proc.proc.pid)):
+            perf.append(subprocess.Popen(["perf", "record", "-g", "-o", f"/tmp/catalog-bench-{name}.perf", "-p",
+                                          str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    results = {}
+    try:
+        for platform, sid in stores.items():
+            sim.call("DELETE", f"/_sim/stores/{sid}/calls")
+            if platform == "shopify":  # a full bucket at the start, as for a store left alone a while
+                sim.call("PUT", f"/_sim/stores/{sid}/settings", {"bucket_available": 1e9})
+            print(f"importing {sid} ({platform})", flush=True)
+            h.bridgectl("products", "sync", sid, "--no-wait")
+            deadline = time.time() + args.timeout
+            row = ""
+            last_print = 0
+            while time.time() < deadline:
+                row = h.psql(f"SELECT state, items_done, published, conflicts, coalesce(error, ''), "
+                             f"extract(epoch FROM (coalesce(finished_at, now()) - coalesce(started_at, now()))) "
+                             f"FROM catalog_syncs WHERE store_id = '{sid}' AND product_id IS NULL "
+                             f"ORDER BY id DESC LIMIT 1").strip()
+                state = row.split("|")[0]
+                if state in ("done", "failed"):
+                    break
+                if time.time() - last_print > 10:
+                    print(f"  {row}", flush=True)
+                    last_print = time.time()
+                time.sleep(0.25)
+            state, items, published, conflicts, error, secs = row.split("|")
+            counters = sim.call("GET", f"/_sim/stores/{sid}/counters")
+            calls = sim.call("GET", f"/_sim/stores/{sid}/calls")
+            summary = sim.call("GET", f"/_sim/stores/{sid}")
+            _, metrics = h.http("GET", f"http://127.0.0.1:{svc.port}/metrics")
+            in_calls = sum(float(l.rsplit(" ", 1)[1]) for l in metrics.splitlines()
+                           if l.startswith("wb_shop_call_seconds_sum{") and f'store="{sid}"' in l)
+            results[platform] = dict(in_calls=in_calls, state=state, items=int(items), published=int(published),
+                                     conflicts=int(conflicts), error=error, seconds=float(secs),
+                                     counters=counters, calls=calls, bucket=summary.get("bucket", {}))
+    finally:
+        for p in perf:
+            p.send_signal(2)
+            p.wait()
+        svc.stop()
+        if os.environ.get("WB_BENCH_LOG"):
+            pathlib.Path(os.environ["WB_BENCH_LOG"]).write_text(svc.output())
+        svc.cleanup()
+        sim.close()
+
+    print()
+    for platform, r in results.items():
+        sid = stores[platform]
+        mapped = int(h.psql(f"SELECT count(*) FROM product_mappings WHERE store_id = '{sid}'").strip())
+        print(f"{platform}: sync {r['state']} {r['error']}; {r['items']} items, {r['published']} published, "
+              f"{r['conflicts']} conflicts, {mapped} mappings (of {articles})")
+        c = r["counters"]
+        print(f"  time in shop calls: {r['in_calls']:.1f}s of {r['seconds']:.1f}s (the rest: PostgreSQL, Kafka, "
+              f"parsing)")
+        if platform == "woocommerce":
+            per = WOO_MAX_PER_PAGE
+            variable = args.variants > 1
+            bound = 1 + math.ceil(args.products / per) + (args.products * math.ceil(args.variants / per)
+                                                          if variable else 0)  # 1: the store's units
+            calls = c["rest_calls"]
+            print(f"  import time:       {r['seconds']:.1f}s = {r['items'] / max(r['seconds'], 0.001):,.0f} "
+                  f"articles/s (target < 60 s)")
+            print(f"  API calls:         {calls}  lower bound {bound} (per_page={per})  "
+                  f"ratio {calls / max(bound, 1):.3f}")
+            figure("catalog woocommerce import time", r["seconds"], "s", 60, "max")
+            figure("catalog woocommerce API calls", calls, "calls", bound, "max")
+        else:
+            calls = c["queries"]
+            bound = math.ceil(articles / SHOPIFY_MAX_FIRST)
+            log = [e for e in r["calls"] if str(e.get("op", "")).startswith("query:")]
+            costs = [e.get("actual_cost", e.get("cost")) or 0 for e in log]  # charged, after the refund
+            requested = sum(e.get("cost") or 0 for e in log) / max(len(log), 1)
+            per_call = sum(costs) / max(len(costs), 1)
+            total_cost = per_call * calls  # the log keeps the last 2000 calls
+            node_cost = max((requested - 3) / max(args.shopify_page, 1), 1)
+            cost_bound = math.ceil(articles / min(SHOPIFY_MAX_FIRST,
+                                                   int((SHOPIFY_MAX_QUERY_COST - 3) // node_cost)))
+            size, rate = r["bucket"].get("size", 1000), r["bucket"].get("restore_rate", 100)
+            budget = max(total_cost - size, 0) / rate
+            print(f"  import time:       {r['seconds']:.1f}s = {r['items'] / max(r['seconds'], 0.001):,.0f} "
+                  f"articles/s; the cost budget allows {budget:.1f}s (actual cost {total_cost:,.0f} points, "
+                  f"{per_call:.0f} a call ({requested:.0f} requested), bucket {size:.0f}, restore {rate:.0f}/s, plan {args.plan})")
+            print(f"  API calls:         {calls}  lower bound {bound} (first={SHOPIFY_MAX_FIRST}); "
+                  f"{cost_bound} within the {SHOPIFY_MAX_QUERY_COST}-point query cap; ratio "
+                  f"{calls / max(bound, 1):.3f}")
+            print(f"  throttled calls:   {c['throttled']}")
+            figure("catalog shopify import time", r["seconds"], "s", budget, "max")
+            figure("catalog shopify API calls", calls, "calls", bound, "max")
+            figure("catalog shopify throttled calls", c["throttled"], "calls", 0, "max")
+
+
+if __name__ == "__main__":
+    main()
