@@ -132,6 +132,8 @@ void wb_service_config_read(wb_env *env, wb_service_config *cfg, const char *ser
     cfg->http_bind = wb_env_string(env, "WB_HTTP_BIND", "0.0.0.0");
     cfg->http_port = (int)wb_env_int(env, "WB_HTTP_PORT", default_http_port, 0, 65535);
     cfg->http_max_body = wb_env_int(env, "WB_HTTP_MAX_BODY", 1 << 20, 1024, 64LL << 20);
+    cfg->http_request_timeout_ms =
+        (int)wb_env_int(env, "WB_HTTP_REQUEST_TIMEOUT_MS", 30000, 500, 600000);
     const char *level = wb_env_string(env, "WB_LOG_LEVEL", "info");
     if (wb_log_parse_level(level, &cfg->log_level) != 0)
         wb_env_fail(env, "WB_LOG_LEVEL", "expected debug, info, warn or error");

@@ -196,10 +196,16 @@ wb_producer *wb_producer_new(const char *brokers, const char *client_id, char *e
     /* Idempotence gives acks=all and no duplicates or reordering from
      * retries; message.timeout.ms bounds how long a message may wait for a
      * broker before it is reported failed. */
+    /* WB_KAFKA_MESSAGE_TIMEOUT_MS overrides it (the chaos run gives wmssim
+     * longer than a broker restart takes). */
+    const char *timeout_ms = getenv("WB_KAFKA_MESSAGE_TIMEOUT_MS");
+    if (!timeout_ms || !*timeout_ms || strspn(timeout_ms, "0123456789") != strlen(timeout_ms) ||
+        strlen(timeout_ms) > 9)
+        timeout_ms = "30000";
     if (!set_conf(conf, "enable.idempotence", "true", err, err_size) ||
         !set_conf(conf, "acks", "all", err, err_size) ||
         !set_conf(conf, "linger.ms", "2", err, err_size) ||
-        !set_conf(conf, "message.timeout.ms", "30000", err, err_size) ||
+        !set_conf(conf, "message.timeout.ms", timeout_ms, err, err_size) ||
         !set_conf(conf, "compression.type", "lz4", err, err_size) ||
         /* The Java client's partitioner: a key lands on the same partition
          * whether the WMS (often Java) or the bridge produced it, so a

@@ -7,6 +7,7 @@
 
 static const char *const weight_units[] = {"g", "kg", "oz", "lb", NULL};
 static const char *const length_units[] = {"mm", "cm", "m", "in", NULL};
+static const char *const removed_reasons[] = {"deleted", "unpublished", NULL};
 
 /* ---------------------------------------------------------------- decoding */
 
@@ -67,9 +68,9 @@ static int decode_measures(wb_pv *v, const cJSON *root, wb_catalog_msg *m) {
 static int decode_catalog(wb_pv *v, const cJSON *root, void *out) {
     static const char *const fields[] = {
         "store_id", "platform", "sku", "name", "product_id", "variant_id", "barcode", "unit",
-        "categories", "is_stock_article", "weight", "dimensions", "updated_at", NULL};
+        "categories", "is_stock_article", "weight", "dimensions", "updated_at", "removed", NULL};
     wb_catalog_msg *m = out;
-    int platform = 0;
+    int platform = 0, removed = -1;
     if (wb_pv_object(v, root, "", fields) ||
         wb_pv_string(v, root, "", "store_id", WB_PV_REQUIRED, &wb_pv_keypart, &m->store_id) ||
         wb_pv_enum(v, root, "", "platform", WB_PV_REQUIRED, wb_pv_platforms, &platform) ||
@@ -82,8 +83,11 @@ static int decode_catalog(wb_pv *v, const cJSON *root, void *out) {
         decode_categories(v, root, m) ||
         wb_pv_bool(v, root, "", "is_stock_article", WB_PV_REQUIRED, &m->is_stock_article) ||
         decode_measures(v, root, m) ||
-        wb_pv_string(v, root, "", "updated_at", WB_PV_REQUIRED, &wb_pv_date_time, &m->updated_at))
+        wb_pv_string(v, root, "", "updated_at", WB_PV_REQUIRED, &wb_pv_date_time, &m->updated_at) ||
+        wb_pv_enum(v, root, "", "removed", 0, removed_reasons, &removed))
         return -1;
+    if (removed >= 0 && !(m->removed = strdup(removed_reasons[removed])))
+        return wb_pv_fail(v, "removed", "out of memory");
     m->platform = (wb_platform)platform;
     return 0;
 }
@@ -108,6 +112,7 @@ void wb_catalog_msg_free(wb_catalog_msg *m) {
     free(m->dimensions.height);
     free(m->dimensions.unit);
     free(m->updated_at);
+    free(m->removed);
     memset(m, 0, sizeof *m);
 }
 
@@ -171,7 +176,7 @@ static cJSON *encode_catalog(const wb_catalog_msg *m) {
         wb_pv_put_bool(o, "is_stock_article", m->is_stock_article) ||
         (has_weight(m) && wb_pv_put_child(o, "weight", encode_weight(m))) ||
         (has_dimensions(m) && wb_pv_put_child(o, "dimensions", encode_dimensions(m))) ||
-        wb_pv_put_str(o, "updated_at", m->updated_at)) {
+        wb_pv_put_str(o, "updated_at", m->updated_at) || wb_pv_put_str(o, "removed", m->removed)) {
         cJSON_Delete(o);
         return NULL;
     }

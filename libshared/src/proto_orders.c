@@ -125,7 +125,7 @@ static int decode_parts(wb_pv *v, const cJSON *root, wb_order_msg *m) {
 static int decode_order(wb_pv *v, const cJSON *root, void *out) {
     static const char *const fields[] = {
         "event_id", "type", "store_id", "platform", "order_id", "order_number", "version",
-        "created_at", "currency", "delivery_method", "remark", "customer", "invoice",
+        "created_at", "currency", "delivery_method", "remark", "warehouse", "customer", "invoice",
         "notification", "lines", NULL};
     wb_order_msg *m = out;
     int type = 0, platform = 0;
@@ -140,6 +140,7 @@ static int decode_order(wb_pv *v, const cJSON *root, void *out) {
         wb_pv_string(v, root, "", "created_at", WB_PV_REQUIRED, &wb_pv_date_time, &m->created_at) ||
         wb_pv_string(v, root, "", "currency", WB_PV_REQUIRED, &wb_pv_currency, &m->currency) ||
         wb_pv_string(v, root, "", "remark", 0, &wb_pv_long, &m->remark) ||
+        wb_pv_string(v, root, "", "warehouse", 0, &wb_pv_keypart, &m->warehouse) ||
         decode_parts(v, root, m) || decode_lines(v, root, m))
         return -1;
     m->type = (wb_order_type)type;
@@ -185,6 +186,7 @@ void wb_order_msg_free(wb_order_msg *m) {
     free(m->created_at);
     free(m->currency);
     free(m->remark);
+    free(m->warehouse);
     memset(m, 0, sizeof *m);
 }
 
@@ -264,6 +266,7 @@ static cJSON *encode_order(const wb_order_msg *m) {
         wb_pv_put_str(o, "currency", m->currency) ||
         (has_delivery(m) && wb_pv_put_child(o, "delivery_method", encode_delivery(m))) ||
         wb_pv_put_str(o, "remark", m->remark) ||
+        wb_pv_put_str(o, "warehouse", m->warehouse) ||
         wb_pv_put_child(o, "customer", encode_address(&m->customer)) ||
         wb_pv_put_child(o, "invoice", encode_address(&m->invoice)) ||
         wb_pv_put_child(o, "notification", encode_notification(m)) ||

@@ -84,7 +84,10 @@ static int bucket_wait_ms(const wb_shopify *s, double cost) {
     if (cost > s->cost.maximum) cost = s->cost.maximum;
     double missing = cost - available_now(s);
     if (missing <= 0) return 0;
-    return (int)ceil(missing / s->cost.restore_rate * 1000.0);
+    /* A shop reporting a restore rate of 1e-300 (or an infinite bucket) must
+     * not make the conversion undefined: an hour is past any deadline. */
+    double ms = ceil(missing / s->cost.restore_rate * 1000.0);
+    return ms <= 3600000.0 ? (int)ms : 3600000;
 }
 
 static double number_or(const cJSON *obj, const char *name, double fallback) {

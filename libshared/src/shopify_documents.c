@@ -74,7 +74,8 @@ const char wb_gql_fulfilment_state[] =
 const char wb_gql_fulfillment_create[] =
     "mutation FulfilShipment($fulfillment: FulfillmentInput!, $key: String!) {\n"
     "  fulfillmentCreate(fulfillment: $fulfillment) @idempotent(key: $key) {\n"
-    "    fulfillment { id status trackingInfo { company number url } }\n"
+    "    fulfillment { id status trackingInfo { company number url }\n"
+    "                  order { id closed displayFulfillmentStatus displayFinancialStatus } }\n"
     "    userErrors { field message }\n"
     "  }\n"
     "}\n";
@@ -88,6 +89,200 @@ const char wb_gql_fulfillment_tracking_update[] =
     "    userErrors { field message }\n"
     "  }\n"
     "}\n";
+
+/* fulfilment-reporter, Shopify returns (services/fulfilment-reporter/shopify_return.c):
+ * what a return needs, read before every send so nothing is sent twice: the
+ * lines' prices, the payment to refund from, the fulfilled line items, the
+ * location to restock at, and the order's newest returns (the one being
+ * reported is among them) with the bridge's marker in returnReasonNote.
+ * About 700 points at these page sizes. */
+#define WB_GQL_RETURN_FIELDS \
+    "        id\n" \
+    "        status\n" \
+    "        returnLineItems(first: 10) {\n" \
+    "          nodes { id quantity processedQuantity returnReasonNote\n" \
+    "                  ... on ReturnLineItem { fulfillmentLineItem { id lineItem { id } } } }\n" \
+    "        }\n" \
+    "        reverseFulfillmentOrders(first: 1) {\n" \
+    "          nodes { lineItems(first: 10) { nodes { id fulfillmentLineItem { id } } } }\n" \
+    "        }\n"
+
+const char wb_gql_return_state[] =
+    "query ReturnState($id: ID!) {\n"
+    "  order(id: $id) {\n"
+    "    id\n"
+    "    closed\n"
+    "    displayFulfillmentStatus\n"
+    "    displayFinancialStatus\n"
+    "    totalShippingPriceSet { presentmentMoney { amount currencyCode } }\n"
+    "    transactions(first: 5) { id kind status }\n"
+    "    lineItems(first: 50) {\n"
+    "      nodes { id quantity discountedTotalSet { presentmentMoney { amount } }\n"
+    "              taxLines { priceSet { presentmentMoney { amount } } } }\n"
+    "    }\n"
+    "    fulfillmentOrders(first: 5) { nodes { assignedLocation { location { id } } } }\n"
+    "    fulfillments(first: 10) { fulfillmentLineItems(first: 10) { nodes { id quantity lineItem { id } } } }\n"
+    "    returns(first: 5, reverse: true) {\n"
+    "      nodes {\n" WB_GQL_RETURN_FIELDS "      }\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+/* A return the warehouse has received: created OPEN, then processed. Neither
+ * mutation documents idempotency support (@idempotent is only accepted where
+ * the mutation's description says so), so the read above is what keeps them
+ * single. */
+const char wb_gql_return_create[] =
+    "mutation CreateReturn($input: ReturnInput!) {\n"
+    "  returnCreate(returnInput: $input) {\n"
+    "    return {\n" WB_GQL_RETURN_FIELDS "    }\n"
+    "    userErrors { field message }\n"
+    "  }\n"
+    "}\n";
+
+const char wb_gql_return_process[] =
+    "mutation ProcessReturn($input: ReturnProcessInput!) {\n"
+    "  returnProcess(input: $input) {\n"
+    "    return { id status order { id closed displayFulfillmentStatus displayFinancialStatus } }\n"
+    "    userErrors { field message }\n"
+    "  }\n"
+    "}\n";
+
+/* A WMS `cancelled` reported to Shopify (fulfilment_settings.cancelled_report):
+ * cancel, or tag the order for the merchant. */
+const char wb_gql_order_cancel[] =
+    "mutation CancelOrder($orderId: ID!, $notifyCustomer: Boolean, $staffNote: String) {\n"
+    "  orderCancel(orderId: $orderId, reason: OTHER, restock: true,\n"
+    "              refundMethod: { originalPaymentMethodsRefund: true },\n"
+    "              notifyCustomer: $notifyCustomer, staffNote: $staffNote) {\n"
+    "    job { id done }\n"
+    "    orderCancelUserErrors { field message code }\n"
+    "  }\n"
+    "}\n";
+
+const char wb_gql_order_tags_add[] =
+    "mutation TagOrder($id: ID!, $tags: [String!]!) {\n"
+    "  tagsAdd(id: $id, tags: $tags) {\n"
+    "    node { id }\n"
+    "    userErrors { field message }\n"
+    "  }\n"
+    "}\n";
+
+const char wb_gql_order_cancelled_state[] =
+    "query OrderCancelled($id: ID!) {\n"
+    "  order(id: $id) { id cancelledAt tags }\n"
+    "}\n";
+
+const char wb_gql_order_close[] =
+    "mutation CloseOrder($input: OrderCloseInput!) {\n"
+    "  orderClose(input: $input) {\n"
+    "    order { id closed }\n"
+    "    userErrors { field message }\n"
+    "  }\n"
+    "}\n";
+
+/* order-ingest's reconciler (services/order-ingest/reconcile_shopify.c):
+ * orders changed since the cursor, oldest change first, every page. The
+ * cost is about 2 + first * (23 + 9 * lines): 8 orders of 10 lines ~ 930,
+ * within a 1000-point bucket; an order with more lines pages on through
+ * ReconcileOrderLines. The fulfillment orders' assigned locations name the
+ * warehouse. */
+#define WB_GQL_ORDER_LINE_FIELDS \
+    "        id\n" \
+    "        name\n" \
+    "        sku\n" \
+    "        quantity\n" \
+    "        currentQuantity\n" \
+    "        originalUnitPriceSet { shopMoney { amount } }\n" \
+    "        discountAllocations { allocatedAmountSet { shopMoney { amount } } }\n" \
+    "        taxLines { priceSet { shopMoney { amount } } }\n"
+#define WB_GQL_ADDRESS_FIELDS "firstName lastName company address1 address2 city zip province countryCodeV2 phone"
+
+const char wb_gql_reconcile_orders[] =
+    "query ReconcileOrders($first: Int!, $after: String, $query: String) {\n"
+    "  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {\n"
+    "    nodes {\n"
+    "      id\n"
+    "      name\n"
+    "      email\n"
+    "      phone\n"
+    "      note\n"
+    "      currencyCode\n"
+    "      createdAt\n"
+    "      updatedAt\n"
+    "      cancelledAt\n"
+    "      taxesIncluded\n"
+    "      displayFinancialStatus\n"
+    "      displayFulfillmentStatus\n"
+    "      shippingAddress { " WB_GQL_ADDRESS_FIELDS " }\n"
+    "      billingAddress { " WB_GQL_ADDRESS_FIELDS " }\n"
+    "      shippingLine { code title }\n"
+    "      lineItems(first: 10) {\n"
+    "        nodes {\n" WB_GQL_ORDER_LINE_FIELDS "        }\n"
+    "        pageInfo { hasNextPage endCursor }\n"
+    "      }\n"
+    "      fulfillmentOrders(first: 5) { nodes { assignedLocation { location { id } } } }\n"
+    "    }\n"
+    "    pageInfo { hasNextPage endCursor }\n"
+    "  }\n"
+    "}\n";
+
+/* The lines of one order past the first page (about 2 + 100 * 9 points). */
+const char wb_gql_reconcile_order_lines[] =
+    "query ReconcileOrderLines($id: ID!, $after: String) {\n"
+    "  order(id: $id) {\n"
+    "    lineItems(first: 100, after: $after) {\n"
+    "      nodes {\n" WB_GQL_ORDER_LINE_FIELDS "      }\n"
+    "      pageInfo { hasNextPage endCursor }\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+/* The fulfillment orders' assigned locations of one order: which warehouse
+ * fulfils an order that came by webhook, when the store maps several
+ * locations (the webhook body does not carry them). */
+const char wb_gql_order_locations[] =
+    "query OrderLocations($id: ID!) {\n"
+    "  order(id: $id) {\n"
+    "    fulfillmentOrders(first: 5) { nodes { assignedLocation { location { id } } } }\n"
+    "  }\n"
+    "}\n";
+
+const char wb_gql_webhook_subscriptions[] =
+    "query WebhookSubscriptions($first: Int!, $after: String) {\n"
+    "  webhookSubscriptions(first: $first, after: $after) {\n"
+    "    nodes { id topic uri }\n"
+    "    pageInfo { hasNextPage endCursor }\n"
+    "  }\n"
+    "}\n";
+
+const char wb_gql_webhook_subscription_create[] =
+    "mutation CreateWebhook($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {\n"
+    "  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {\n"
+    "    webhookSubscription { id topic uri }\n"
+    "    userErrors { field message }\n"
+    "  }\n"
+    "}\n";
+
+/* bridgectl */
+const char wb_gql_store_check[] =
+    "query StoreCheck {\n"
+    "  shop { name myshopifyDomain }\n"
+    "  currentAppInstallation { accessScopes { handle } }\n"
+    "}\n";
+
+const char wb_gql_webhook_subscription_delete[] =
+    "mutation DeleteWebhook($id: ID!) {\n"
+    "  webhookSubscriptionDelete(id: $id) {\n"
+    "    deletedWebhookSubscriptionId\n"
+    "    userErrors { field message }\n"
+    "  }\n"
+    "}\n";
+
+const char wb_shopify_scopes[] =
+    "read_orders,write_orders,read_products,read_inventory,write_inventory,read_locations,"
+    "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders,"
+    "read_returns,write_returns";
 
 const wb_gql_document wb_gql_documents[] = {
     {"inventory_set", wb_gql_inventory_set,
@@ -117,5 +312,36 @@ const wb_gql_document wb_gql_documents[] = {
     {"fulfillment_tracking_update", wb_gql_fulfillment_tracking_update,
      "{\"fulfillmentId\":\"gid://shopify/Fulfillment/1\",\"trackingInfoInput\":{\"company\":\"DHL\","
      "\"number\":\"JJD000124\",\"url\":\"https://dhl.example/t/JJD000124\"},\"notifyCustomer\":true}"},
+    {"return_state", wb_gql_return_state, "{\"id\":\"gid://shopify/Order/1\"}"},
+    {"return_create", wb_gql_return_create,
+     "{\"input\":{\"orderId\":\"gid://shopify/Order/1\",\"returnLineItems\":[{\"fulfillmentLineItemId\":"
+     "\"gid://shopify/FulfillmentLineItem/1\",\"quantity\":1,\"returnReasonNote\":\"damaged [return R1]\"}]}}"},
+    {"return_process", wb_gql_return_process,
+     "{\"input\":{\"returnId\":\"gid://shopify/Return/1\",\"returnLineItems\":[{\"id\":\"gid://shopify/ReturnLineItem/1\","
+     "\"quantity\":1,\"dispositions\":[{\"reverseFulfillmentOrderLineItemId\":"
+     "\"gid://shopify/ReverseFulfillmentOrderLineItem/1\",\"quantity\":1,\"dispositionType\":\"RESTOCKED\","
+     "\"locationId\":\"gid://shopify/Location/1\"}]}],\"refundShipping\":{\"fullRefund\":true},"
+     "\"financialTransfer\":{\"issueRefund\":{\"orderTransactions\":[{\"parentId\":\"gid://shopify/OrderTransaction/1\","
+     "\"transactionAmount\":{\"amount\":\"24.90\",\"currencyCode\":\"EUR\"}}]}},"
+     "\"note\":\"Return R1 (damaged) [return R1]\",\"notifyCustomer\":true}}"},
+    {"order_close", wb_gql_order_close, "{\"input\":{\"id\":\"gid://shopify/Order/1\"}}"},
+    {"order_cancel", wb_gql_order_cancel,
+     "{\"orderId\":\"gid://shopify/Order/1\",\"notifyCustomer\":true,\"staffNote\":\"Cancelled by the warehouse\"}"},
+    {"order_tags_add", wb_gql_order_tags_add, "{\"id\":\"gid://shopify/Order/1\",\"tags\":[\"wms-cancelled\"]}"},
+    {"order_cancelled_state", wb_gql_order_cancelled_state, "{\"id\":\"gid://shopify/Order/1\"}"},
+    /* order-ingest */
+    {"reconcile_orders", wb_gql_reconcile_orders,
+     "{\"first\":8,\"after\":\"eyJsYXN0X2lkIjoxMjN9\",\"query\":\"updated_at:>='2026-11-25T10:00:00Z'\"}"},
+    {"reconcile_order_lines", wb_gql_reconcile_order_lines,
+     "{\"id\":\"gid://shopify/Order/1\",\"after\":\"eyJsYXN0X2lkIjoxMjN9\"}"},
+    {"order_locations", wb_gql_order_locations, "{\"id\":\"gid://shopify/Order/1\"}"},
+    {"webhook_subscriptions", wb_gql_webhook_subscriptions, "{\"first\":100,\"after\":null}"},
+    {"webhook_subscription_create", wb_gql_webhook_subscription_create,
+     "{\"topic\":\"ORDERS_CREATE\",\"webhookSubscription\":{\"uri\":\"https://bridge.example/webhooks/shopify/shop-1\","
+     "\"format\":\"JSON\"}}"},
+    /* bridgectl */
+    {"store_check", wb_gql_store_check, "{}"},
+    {"webhook_subscription_delete", wb_gql_webhook_subscription_delete,
+     "{\"id\":\"gid://shopify/WebhookSubscription/1\"}"},
 };
 const int wb_gql_document_count = sizeof wb_gql_documents / sizeof wb_gql_documents[0];

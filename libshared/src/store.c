@@ -18,6 +18,7 @@ const wb_store_setting wb_store_settings[] = {
     {"stock_mode", "stock_mode", "absolute|delta", "set values, or send differences"},
     {"window_seconds", "window_seconds", "int 0-3600", "stock debounce window, 0 = at once"},
     {"safety_stock", "safety_stock", "int >= 0", "kept back from sellable stock"},
+    {"rate_limit_rps", "rate_limit_rps", "int >= 0", "WooCommerce stock requests per second, all replicas together, 0 = no limit"},
     {"order_statuses", "order_statuses", "list", "WooCommerce order statuses sent to the WMS"},
     {"financial_statuses", "financial_statuses", "list", "Shopify financial statuses sent (empty: all)"},
     {"fulfillment_statuses", "fulfillment_statuses", "list", "Shopify fulfilment statuses sent (empty: all)"},
@@ -27,6 +28,7 @@ const wb_store_setting wb_store_settings[] = {
     {"virtual_as_non_stock", "virtual_as_non_stock", "bool", "virtual products become non-stock articles"},
     {"variations_limit", "variations_limit", "int >= 0", "variations imported per product, 0 = all"},
     {"catalog_categories", "catalog_categories", "bool", "send product categories on shop.catalog.v1"},
+    {"require_sku_mapping", "require_sku_mapping", "bool", "dead-letter an order whose SKU has no product mapping"},
 };
 const int wb_store_setting_count = sizeof wb_store_settings / sizeof wb_store_settings[0];
 

@@ -292,6 +292,7 @@ static cJSON *order_detail(store_t *s, const order_t *o) {
   cJSON_AddStringToObject(j, "fulfillment_status", order_fulfillment_status(o));
   cJSON_AddBoolToObject(j, "cancelled", o->cancelled_ms > 0);
   cJSON_AddBoolToObject(j, "closed", o->closed);
+  cJSON_AddItemToObject(j, "tags", o->tags ? cJSON_Duplicate(o->tags, 1) : cJSON_CreateArray());
   fmt_time(o->updated_ms, true, buf);
   cJSON_AddStringToObject(j, "updated_at", buf);
   cJSON_AddItemToObject(j, "lines", lines_detail(o));
@@ -422,6 +423,7 @@ static void get_calls(ctl_t *c) {
     cJSON_AddNumberToObject(j, "status", cl->status);
     cJSON_AddBoolToObject(j, "throttled", cl->throttled);
     cJSON_AddNumberToObject(j, "cost", cl->cost);
+    cJSON_AddNumberToObject(j, "actual_cost", cl->actual_cost);
     cJSON_AddItemToArray(arr, j);
   }
   reply_json(c->rep, 200, arr);
@@ -463,6 +465,8 @@ static void apply_settings(ctl_t *c) {
   if (jnum(b, "bucket_available", &d)) s->bucket.available = d < 0 ? 0 : d > s->bucket.size ? s->bucket.size : d;
   if (s->bucket.available > s->bucket.size) s->bucket.available = s->bucket.size;
   if (cJSON_GetObjectItemCaseSensitive(b, "shipment_tracking")) s->shipment_tracking = jbool(b, "shipment_tracking", false);
+  if (jstr(b, "weight_unit")) snprintf(s->weight_unit, sizeof s->weight_unit, "%s", jstr(b, "weight_unit"));
+  if (jstr(b, "dimension_unit")) snprintf(s->dimension_unit, sizeof s->dimension_unit, "%s", jstr(b, "dimension_unit"));
   if (jnum(b, "webhook_delay_ms", &d)) s->webhook_delay_ms = d < 0 ? 0 : clamp_long(d);
   reply_json(c->rep, 200, store_summary(s));
 }

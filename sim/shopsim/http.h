@@ -27,7 +27,7 @@ typedef struct {
   const char *content_type;
   struct {
     char name[48];
-    char value[200];
+    char value[1024]; /* an OAuth redirect's Location is long */
   } headers[HTTP_MAX_HEADERS];
   int nheaders;
   bool reset;   /* send half the body, then close the connection */

@@ -114,12 +114,15 @@ static void add_fo_line(store_t *s, ffo_t *fo, line_t *l) {
   l->fo_line_id = r->id;
 }
 
-/* One fulfillment order at the first location holds every line, as for a
- * shop with one fulfilling location. */
-static void create_fulfillment_order(store_t *s, order_t *o) {
+/* One fulfillment order holds every line, at the first location as for a
+ * shop with one fulfilling location, or at the spec's location_id (standing
+ * in for Shopify's order routing, which picks the location). */
+static void create_fulfillment_order(store_t *s, order_t *o, const cJSON *spec) {
   ffo_t *fo = VEC_PUSH(o->fos, o->nfos);
   fo->id = store_next_id(s);
   fo->location_id = s->locations[0].id;
+  double lid;
+  if (jnum(spec, "location_id", &lid) && store_location_index(s, (uint64_t)lid) >= 0) fo->location_id = (uint64_t)lid;
   fo->status = xstrdup("OPEN");
   fo->updated_ms = now_ms();
   for (size_t i = 0; i < o->nlines; i++) add_fo_line(s, fo, &o->lines[i]);
@@ -189,7 +192,7 @@ order_t *order_place(store_t *s, const cJSON *spec, char *err, size_t errlen) {
   apply_contact_fields(o, spec);
   o->created_ms = o->updated_ms = now_ms();
   for (size_t i = 0; i < o->nlines; i++) commit_stock(s, &o->lines[i], o->lines[i].quantity);
-  if (s->platform == PLATFORM_SHOPIFY) create_fulfillment_order(s, o);
+  if (s->platform == PLATFORM_SHOPIFY) create_fulfillment_order(s, o, spec);
   *VEC_PUSH(s->orders, s->norders) = o;
   store_index(s, OBJ_ORDER, o->id, o);
   return o;

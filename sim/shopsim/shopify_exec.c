@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "oauth.h"
 #include "orders.h"
 #include "shopify.h"
 #include "shopify_internal.h"
@@ -450,6 +451,7 @@ static void run_document(store_t *s, http_request *req, const cJSON *body, http_
     execute(&c, resp, rep, summary, sizeof summary, &was_throttled, &cost);
   }
   store_log_call(s, req->method, req->path, summary, rep->status, was_throttled, cost);
+  s->calls[(s->ncalls - 1) % SIM_CALL_LOG].actual_cost = was_throttled || !c.op ? 0 : (int)c.actual_cost;
   pthread_mutex_unlock(&s->mu);
   if (cJSON_GetArraySize(c.errors) > 0) cJSON_AddItemToObject(resp, "errors", c.errors);
   else cJSON_Delete(c.errors);
@@ -459,6 +461,7 @@ static void run_document(store_t *s, http_request *req, const cJSON *body, http_
 }
 
 void shopify_handle(store_t *s, http_request *req, http_reply *rep) {
+  if (oauth_handle(s, req, rep)) return;
   if (!check_path(req, rep) || !check_auth(s, req, rep)) return;
   cJSON *body = req_json(req);
   if (!body) {

@@ -389,6 +389,10 @@ static cJSON *return_create(gctx *c, const gql_field *f) {
     if (!o) break;
     long avail = returnable(o, gid_parse(jstr(l, "fulfillmentLineItemId"), "FulfillmentLineItem"), &line);
     long q = jint(l, "quantity", 0);
+    const char *note = jstr(l, "returnReasonNote");
+    if (note && strlen(note) > 255)
+      cJSON_AddItemToArray(errors, user_error("TOO_LONG", "Return reason note is too long (maximum is 255 characters)",
+                                              field_path("returnInput", "returnLineItems", i, "returnReasonNote")));
     if (avail < 0 || q < 1 || q > avail)
       cJSON_AddItemToArray(errors, user_error("INVALID", avail < 0 ? "Fulfillment line item does not exist." : "Quantity is not returnable.",
                                               field_path("returnInput", "returnLineItems", i, "quantity")));
@@ -406,7 +410,15 @@ static cJSON *return_create(gctx *c, const gql_field *f) {
       r->qty = jint(l, "quantity", 0);
     }
     rt->processed = xcalloc(rt->nlines, sizeof *rt->processed);
+    rt->notes = xcalloc(rt->nlines, sizeof *rt->notes);
+    size_t k = 0;
+    cJSON_ArrayForEach(l, lines) {
+      const char *note = jstr(l, "returnReasonNote");
+      if (note) rt->notes[k] = xstrdup(note);
+      k++;
+    }
     rc.index = o->nreturns - 1;
+    o->closed = false; /* as Shopify: a return on an archived order unarchives it */
     o->updated_ms = now_ms();
   }
   cJSON *out = payload(c, f, errors, return_field, &rc);
@@ -424,16 +436,43 @@ static bool find_return(store_t *s, uint64_t id, ful_ctx *out) {
   return false;
 }
 
-static bool restocks(const cJSON *line) {
+/* The quantity of a returnProcess line that its dispositions restock, or -1
+ * when a disposition is invalid (why in *err): as Shopify checks them, each
+ * names the line's reverse fulfillment order line item, RESTOCKED needs a
+ * location of the store, and together they dispose of at most the line's
+ * quantity. */
+static long restocked_quantity(store_t *s, const cJSON *line, uint64_t rfo_line, long qty, const char **err) {
   const cJSON *d;
+  long restock = 0, disposed = 0;
   cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(line, "dispositions")) {
     const char *type = jstr(d, "dispositionType");
-    if (type && strcmp(type, "RESTOCKED") == 0) return true;
+    long q = jint(d, "quantity", 0);
+    if (gid_parse(jstr(d, "reverseFulfillmentOrderLineItemId"), "ReverseFulfillmentOrderLineItem") != rfo_line) {
+      *err = "Reverse fulfillment order line item does not belong to the return line item.";
+      return -1;
+    }
+    if (!type || (strcmp(type, "RESTOCKED") != 0 && strcmp(type, "NOT_RESTOCKED") != 0 &&
+                  strcmp(type, "MISSING") != 0 && strcmp(type, "PROCESSING_REQUIRED") != 0) || q < 1) {
+      *err = "Disposition is invalid.";
+      return -1;
+    }
+    if (strcmp(type, "RESTOCKED") == 0) {
+      if (store_location_index(s, gid_parse(jstr(d, "locationId"), "Location")) < 0) {
+        *err = "Location is required to restock and must exist.";
+        return -1;
+      }
+      restock += q;
+    }
+    disposed += q;
   }
-  return false;
+  if (disposed > qty) {
+    *err = "Disposed quantity exceeds the quantity to process.";
+    return -1;
+  }
+  return restock;
 }
 
-static void process_return_line(gctx *c, order_t *o, return_t *rt, size_t k, long q, bool restock) {
+static void process_return_line(gctx *c, order_t *o, return_t *rt, size_t k, long q, long restock) {
   rt->processed[k] += q;
   uint64_t line = 0;
   for (size_t i = 0; i < o->nfuls; i++)
@@ -442,7 +481,44 @@ static void process_return_line(gctx *c, order_t *o, return_t *rt, size_t k, lon
   line_t *l = order_find_line(o, line);
   if (!l) return;
   l->returned += q;
-  if (restock) order_restock(c->s, o, l, q);
+  if (restock > 0) order_restock(c->s, o, l, restock);
+}
+
+static long money_input_cents(const cJSON *m) {
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(m, "amount");
+  if (cJSON_IsString(a)) return money_parse(a->valuestring);
+  if (cJSON_IsNumber(a)) return clamp_long(a->valuedouble * 100 + 0.5);
+  return 0;
+}
+
+static long refunded_cents(const order_t *o) {
+  long sum = 0;
+  for (size_t i = 0; i < o->nrefunds; i++) sum += money_parse(o->refunds[i].amount);
+  return sum;
+}
+
+/* financialTransfer.issueRefund: the money of a processed return, drawn
+ * from the order's SALE transaction (gid://shopify/OrderTransaction/<order>),
+ * never more than is left to refund unless allowOverRefunding. -1 with *err
+ * when invalid, else the cents to refund (0: no refund). */
+static long issue_refund_cents(const cJSON *input, const order_t *o, const char **err) {
+  const cJSON *issue = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(input, "financialTransfer"),
+                                                        "issueRefund");
+  if (!issue) return 0;
+  long cents = 0;
+  const cJSON *t;
+  cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(issue, "orderTransactions")) {
+    if (gid_parse(jstr(t, "parentId"), "OrderTransaction") != o->id) {
+      *err = "Parent transaction does not exist or is not a SALE or CAPTURE of the order.";
+      return -1;
+    }
+    cents += money_input_cents(cJSON_GetObjectItemCaseSensitive(t, "transactionAmount"));
+  }
+  if (!jbool(issue, "allowOverRefunding", false) && cents > order_total_cents(o) - refunded_cents(o)) {
+    *err = "Refund amount exceeds the refundable amount.";
+    return -1;
+  }
+  return cents;
 }
 
 static cJSON *return_process(gctx *c, const gql_field *f) {
@@ -457,7 +533,7 @@ static cJSON *return_process(gctx *c, const gql_field *f) {
   return_t *rt = &rc.order->returns[rc.index];
   const cJSON *lines = cJSON_GetObjectItemCaseSensitive(input, "returnLineItems");
   size_t idx[MAX_INPUT];
-  long qty[MAX_INPUT];
+  long qty[MAX_INPUT], restock[MAX_INPUT];
   size_t n = 0;
   const cJSON *l;
   cJSON_ArrayForEach(l, lines) {
@@ -465,19 +541,48 @@ static cJSON *return_process(gctx *c, const gql_field *f) {
     size_t k = 0;
     while (k < rt->nlines && rt->lines[k].id != id) k++;
     long q = jint(l, "quantity", 0);
-    if (k == rt->nlines || n >= MAX_INPUT || q < 1 || q > rt->lines[k].qty - rt->processed[k]) {
-      cJSON_AddItemToArray(errors, user_error("INVALID", "Return line item does not exist or quantity is not processable.",
-                                              field_path("input", "returnLineItems", (int)n, NULL)));
+    const char *why = NULL;
+    if (k == rt->nlines || n >= MAX_INPUT || q < 1 || q > rt->lines[k].qty - rt->processed[k])
+      why = "Return line item does not exist or quantity is not processable.";
+    long rq = why ? 0 : restocked_quantity(c->s, l, rt->lines[k].id, q, &why);
+    if (why) {
+      cJSON_AddItemToArray(errors, user_error("INVALID", why, field_path("input", "returnLineItems", (int)n, NULL)));
       break;
     }
     idx[n] = k;
+    restock[n] = rq;
     qty[n++] = q;
   }
+  const char *why = NULL;
+  long cents = cJSON_GetArraySize(errors) == 0 ? issue_refund_cents(input, rc.order, &why) : 0;
+  if (why) cJSON_AddItemToArray(errors, user_error("INVALID", why, field_path("input", "financialTransfer", -1, NULL)));
   if (cJSON_GetArraySize(errors) == 0) {
-    size_t i = 0;
-    cJSON_ArrayForEach(l, lines) {
-      process_return_line(c, rc.order, rt, idx[i], qty[i], restocks(l));
-      i++;
+    for (size_t i = 0; i < n; i++) process_return_line(c, rc.order, rt, idx[i], qty[i], restock[i]);
+    if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(input, "financialTransfer"), "issueRefund")) {
+      /* The refund of the processed lines, with the return's note. */
+      order_t *o = rc.order;
+      refund_t *rf = VEC_PUSH(o->refunds, o->nrefunds);
+      rf->id = store_next_id(c->s);
+      rf->created_ms = now_ms();
+      char amount[32];
+      money_fmt(cents, amount);
+      rf->amount = xstrdup(amount);
+      rf->reason = xstrdup(jstr(input, "note"));
+      for (size_t i = 0; i < n; i++) {
+        uint64_t line = 0;
+        for (size_t a = 0; a < o->nfuls; a++)
+          for (size_t b = 0; b < o->fuls[a].nlines; b++)
+            if (o->fuls[a].lines[b].id == rt->lines[idx[i]].ref) line = o->fuls[a].lines[b].ref;
+        line_t *li = order_find_line(o, line);
+        if (!li) continue;
+        qty_ref_t *r = VEC_PUSH(rf->lines, rf->nlines);
+        r->id = store_next_id(c->s);
+        r->ref = li->id;
+        r->qty = qty[i];
+        li->refunded += qty[i];
+        if (restock[i] > 0) rf->restock = true;
+      }
+      set_str(&o->financial_status, refunded_cents(o) >= order_total_cents(o) ? "REFUNDED" : "PARTIALLY_REFUNDED");
     }
     bool done = true;
     for (size_t k = 0; k < rt->nlines; k++) done = done && rt->processed[k] >= rt->lines[k].qty;
@@ -586,6 +691,94 @@ static cJSON *order_close(gctx *c, const gql_field *f) {
   return payload(c, f, errors, order_field, o);
 }
 
+/* orderCancel(orderId, reason, restock, refund, notifyCustomer, staffNote):
+ * Shopify cancels asynchronously and answers a job; the sim cancels at once
+ * (stock released, as on the control API) and answers a job that is done.
+ * An order cancelled before is an orderCancelUserError. */
+static cJSON *cancel_field(gctx *c, void *ctx, const gql_field *f) {
+  order_t *o = ctx;
+  if (!FIELD_IS(f, "job")) return NULL;
+  cJSON *job = cJSON_CreateObject();
+  cJSON_AddItemToObject(job, "id", gid_json("Job", o->id));
+  cJSON_AddBoolToObject(job, "done", true);
+  cJSON *out = project(c, job, &f->sel);
+  cJSON_Delete(job);
+  return out;
+}
+
+static cJSON *order_cancel_mutation(gctx *c, const gql_field *f) {
+  char id[160], reason[32];
+  order_t *o = arg_str(c, f, "orderId", id, sizeof id) ? store_lookup(c->s, OBJ_ORDER, gid_parse(id, "Order")) : NULL;
+  const char *why = NULL;
+  if (!o) why = "Order does not exist.";
+  else if (o->cancelled_ms) why = "Order has already been cancelled.";
+  else if (!arg_str(c, f, "reason", reason, sizeof reason)) why = "Reason is required.";
+  cJSON *errors = cJSON_CreateArray();
+  if (why) {
+    cJSON_AddItemToArray(errors, user_error("INVALID", why, field_path("orderId", NULL, -1, NULL)));
+  } else {
+    order_cancel(c->s, o, reason);
+    cJSON *method = arg_json(c, f, "refundMethod");
+    bool refund = arg_bool(c, f, "refund", false) || jbool(method, "originalPaymentMethodsRefund", false);
+    cJSON_Delete(method);
+    if (refund) {
+      long left = order_total_cents(o) - refunded_cents(o);
+      if (left > 0) {
+        refund_t *rf = VEC_PUSH(o->refunds, o->nrefunds);
+        rf->id = store_next_id(c->s);
+        rf->created_ms = now_ms();
+        char amount[32];
+        money_fmt(left, amount);
+        rf->amount = xstrdup(amount);
+        rf->reason = xstrdup("Order canceled");
+        set_str(&o->financial_status, "REFUNDED");
+      }
+    }
+    webhooks_emit(c->s, EV_ORDER_CANCELLED, o->id);
+    webhooks_emit(c->s, EV_ORDER_UPDATED, o->id);
+  }
+  /* The payload's errors are orderCancelUserErrors (userErrors is deprecated). */
+  cJSON *out = cJSON_CreateObject();
+  for (size_t i = 0; i < f->sel.n; i++) {
+    const gql_field *sub = &f->sel.fields[i];
+    cJSON *v = NULL;
+    if (FIELD_IS(sub, "orderCancelUserErrors") || FIELD_IS(sub, "userErrors")) v = project(c, errors, &sub->sel);
+    else if (!why) v = cancel_field(c, o, sub);
+    cJSON_AddItemToObject(out, gql_key(sub), v ? v : cJSON_CreateNull());
+  }
+  cJSON_Delete(errors);
+  return out;
+}
+
+/* tagsAdd(id, tags) on an order: tags are kept once each. */
+static cJSON *tags_field(gctx *c, void *ctx, const gql_field *f) {
+  if (!FIELD_IS(f, "node")) return NULL;
+  return resolve_object(c, "Order", field_order, ctx, &f->sel);
+}
+
+static cJSON *tags_add(gctx *c, const gql_field *f) {
+  char id[160];
+  order_t *o = arg_str(c, f, "id", id, sizeof id) ? store_lookup(c->s, OBJ_ORDER, gid_parse(id, "Order")) : NULL;
+  cJSON *tags = arg_json(c, f, "tags");
+  cJSON *errors = cJSON_CreateArray();
+  if (!o) {
+    cJSON_AddItemToArray(errors, user_error(NULL, "Resource not found", field_path("id", NULL, -1, NULL)));
+  } else {
+    if (!o->tags) o->tags = cJSON_CreateArray();
+    const cJSON *t, *have;
+    cJSON_ArrayForEach(t, tags) {
+      if (!cJSON_IsString(t)) continue;
+      bool seen = false;
+      cJSON_ArrayForEach(have, o->tags) seen = seen || strcmp(have->valuestring, t->valuestring) == 0;
+      if (!seen) cJSON_AddItemToArray(o->tags, cJSON_CreateString(t->valuestring));
+    }
+    o->updated_ms = now_ms();
+    webhooks_emit(c->s, EV_ORDER_UPDATED, o->id);
+  }
+  cJSON_Delete(tags);
+  return payload(c, f, errors, tags_field, o);
+}
+
 /* ---- webhook subscriptions ---- */
 
 static cJSON *subscription_field(gctx *c, void *ctx, const gql_field *f) {
@@ -639,6 +832,8 @@ static cJSON *dispatch(gctx *c, const gql_field *f) {
   if (IS("returnProcess")) return return_process(c, f);
   if (IS("refundCreate")) return refund_create(c, f);
   if (IS("orderClose")) return order_close(c, f);
+  if (IS("orderCancel")) return order_cancel_mutation(c, f);
+  if (IS("tagsAdd")) return tags_add(c, f);
   if (IS("webhookSubscriptionCreate")) return subscription_create(c, f);
   if (IS("webhookSubscriptionDelete")) return subscription_delete(c, f);
   add_error(c, f, "undefinedField", "Field '%s' doesn't exist on type 'Mutation'", f->name);

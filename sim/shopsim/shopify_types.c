@@ -334,6 +334,21 @@ static cJSON *order_money(gctx *c, order_t *o, const gql_field *f) {
   return NULL;
 }
 
+/* The payment of an order: the sim's orders are paid in one SALE of the
+ * order's total, whose id is the order's own number. Refunds draw on it. */
+static cJSON *field_sale(gctx *c, void *obj, const gql_field *f) {
+  order_t *o = obj;
+  if (IS("id")) return gid_json("OrderTransaction", o->id);
+  if (IS("kind")) return cJSON_CreateString("SALE");
+  if (IS("status")) return cJSON_CreateString("SUCCESS");
+  if (IS("gateway") || IS("formattedGateway")) return cJSON_CreateString("manual");
+  if (IS("test")) return cJSON_CreateFalse();
+  if (IS("createdAt") || IS("processedAt")) return time_json(o->created_ms);
+  if (IS("amountSet")) return money_bag(c, order_total_cents(o), o->currency, f);
+  if (IS("parentTransaction")) return cJSON_CreateNull();
+  return NULL;
+}
+
 cJSON *field_order(gctx *c, void *obj, const gql_field *f) {
   order_t *o = obj;
   if (IS("id")) return gid_json("Order", o->id);
@@ -354,8 +369,10 @@ cJSON *field_order(gctx *c, void *obj, const gql_field *f) {
   if (IS("test")) return cJSON_CreateFalse();
   if (IS("displayFinancialStatus")) return cJSON_CreateString(o->financial_status);
   if (IS("displayFulfillmentStatus")) return cJSON_CreateString(order_fulfillment_status(o));
-  if (IS("tags")) return cJSON_CreateArray();
+  if (IS("tags")) return o->tags ? cJSON_Duplicate(o->tags, 1) : cJSON_CreateArray();
   if (IS("sourceName")) return cJSON_CreateString("web");
+  /* The sim's prices carry no tax: they are not tax-inclusive. */
+  if (IS("taxesIncluded")) return cJSON_CreateFalse();
   if (strstr(f->name, "Set")) return order_money(c, o, f);
   if (IS("shippingAddress")) return address_json(c, o->shipping, f);
   if (IS("billingAddress")) return address_json(c, o->billing, f);
@@ -367,6 +384,11 @@ cJSON *field_order(gctx *c, void *obj, const gql_field *f) {
   if (IS("fulfillments")) return child_list(c, o, f, o->nfuls, "Fulfillment", field_fulfillment);
   if (IS("refunds")) return child_list(c, o, f, o->nrefunds, "Refund", field_refund);
   if (IS("returns")) return child_connection(c, o, f, o->nreturns, "Return", field_return, return_id, (size_t)-1);
+  if (IS("transactions")) {
+    cJSON *arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, resolve_object(c, "OrderTransaction", field_sale, o, &f->sel));
+    return arr;
+  }
   return NULL;
 }
 
@@ -383,6 +405,9 @@ cJSON *field_line_item(gctx *c, void *obj, const gql_field *f) {
   if (IS("requiresShipping")) return cJSON_CreateTrue();
   if (IS("variantTitle")) return cJSON_CreateNull();
   if (IS("vendor")) return cJSON_CreateString("shopsim");
+  /* The sim has no discounts and no taxes: both lists are empty, as Shopify
+   * answers for a line without them. */
+  if (IS("discountAllocations") || IS("taxLines")) return cJSON_CreateArray();
   if (IS("originalUnitPriceSet") || IS("discountedUnitPriceSet"))
     return money_bag(c, money_parse(l->price), ref->order->currency, f);
   if (IS("originalTotalSet") || IS("discountedTotalSet"))
@@ -522,7 +547,11 @@ static cJSON *ret_line_field(gctx *c, void *obj, const gql_field *f) {
   if (IS("id")) return gid_json("ReturnLineItem", r->id);
   if (IS("quantity")) return cJSON_CreateNumber((double)r->qty);
   if (IS("processedQuantity")) return cJSON_CreateNumber((double)rt->processed[ref->sub]);
-  if (IS("unprocessedQuantity")) return cJSON_CreateNumber((double)(r->qty - rt->processed[ref->sub]));
+  if (IS("unprocessedQuantity") || IS("processableQuantity"))
+    return cJSON_CreateNumber((double)(r->qty - rt->processed[ref->sub]));
+  if (IS("returnReasonNote"))
+    return cJSON_CreateString(rt->notes && rt->notes[ref->sub] ? rt->notes[ref->sub] : "");
+  if (IS("customerNote")) return cJSON_CreateNull();
   if (IS("fulfillmentLineItem")) {
     /* r->ref is the fulfillment line item id; find it to give its line item */
     for (size_t i = 0; i < ref->order->nfuls; i++)
@@ -535,6 +564,32 @@ static cJSON *ret_line_field(gctx *c, void *obj, const gql_field *f) {
   }
   return NULL;
 }
+
+/* A return's reverse fulfillment order: the sim keeps one per return, with
+ * the return's id; its line items carry the ids of the return line items. */
+static cJSON *rfo_line_field(gctx *c, void *obj, const gql_field *f) {
+  order_child *ref = obj;
+  return_t *rt = &ref->order->returns[ref->index];
+  if (IS("id")) return gid_json("ReverseFulfillmentOrderLineItem", rt->lines[ref->sub].id);
+  if (IS("totalQuantity")) return cJSON_CreateNumber((double)rt->lines[ref->sub].qty);
+  if (IS("dispositions")) return cJSON_CreateArray();
+  if (IS("fulfillmentLineItem")) return ret_line_field(c, obj, f);
+  return NULL;
+}
+
+static cJSON *rfo_field(gctx *c, void *obj, const gql_field *f) {
+  order_child *ref = obj;
+  order_t *o = ref->order;
+  return_t *rt = &o->returns[ref->index];
+  if (IS("id")) return gid_json("ReverseFulfillmentOrder", rt->id);
+  if (IS("status")) return cJSON_CreateString(strcmp(rt->status, "CLOSED") == 0 ? "CLOSED" : "OPEN");
+  if (IS("order")) return resolve_object(c, "Order", field_order, o, &f->sel);
+  if (IS("lineItems"))
+    return child_connection(c, o, f, rt->nlines, "ReverseFulfillmentOrderLineItem", rfo_line_field, ret_line_id, ref->index);
+  return NULL;
+}
+
+static uint64_t rfo_id(order_t *o, size_t k) { return o->returns[k / 100000].id; }
 
 cJSON *field_return(gctx *c, void *obj, const gql_field *f) {
   order_child *ref = obj;
@@ -550,6 +605,8 @@ cJSON *field_return(gctx *c, void *obj, const gql_field *f) {
   if (IS("order")) return resolve_object(c, "Order", field_order, o, &f->sel);
   if (IS("returnLineItems"))
     return child_connection(c, o, f, rt->nlines, "ReturnLineItem", ret_line_field, ret_line_id, ref->index);
+  if (IS("reverseFulfillmentOrders"))
+    return child_connection(c, o, f, 1, "ReverseFulfillmentOrder", rfo_field, rfo_id, ref->index);
   if (IS("totalQuantity")) {
     long sum = 0;
     for (size_t i = 0; i < rt->nlines; i++) sum += rt->lines[i].qty;

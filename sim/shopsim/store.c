@@ -1,4 +1,5 @@
 #include "store.h"
+#include "oauth.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -151,7 +152,10 @@ static void free_order_parts(order_t *o) {
     free(o->returns[i].status);
     free_refs(o->returns[i].lines);
     free(o->returns[i].processed);
+    for (size_t k = 0; o->returns[i].notes && k < o->returns[i].nlines; k++) free(o->returns[i].notes[k]);
+    free(o->returns[i].notes);
   }
+  cJSON_Delete(o->tags);
 }
 
 static void free_store(store_t *s) {
@@ -190,6 +194,11 @@ static void free_store(store_t *s) {
   free(s->app_secret);
   free(s->shop_domain);
   free(s->currency);
+  free(s->access_scopes);
+  free(s->key_permissions);
+  free(s->client_id);
+  free(s->client_secret);
+  oauth_codes_free(s);
   pthread_mutex_destroy(&s->mu);
   free(s);
 }
@@ -265,6 +274,18 @@ static bool store_configure(store_t *s, const cJSON *cfg, char *err, size_t errl
                                    buf, sizeof buf, s->id));
   s->currency = xstrdup(jstr(cfg, "currency") ? jstr(cfg, "currency") : "EUR");
   s->shipment_tracking = jbool(cfg, "shipment_tracking", false);
+  snprintf(s->weight_unit, sizeof s->weight_unit, "%s", jstr(cfg, "weight_unit") ? jstr(cfg, "weight_unit") : "kg");
+  snprintf(s->dimension_unit, sizeof s->dimension_unit, "%s",
+           jstr(cfg, "dimension_unit") ? jstr(cfg, "dimension_unit") : "cm");
+  s->access_scopes = xstrdup(jstr(cfg, "access_scopes") ? jstr(cfg, "access_scopes") : SIM_DEFAULT_SCOPES);
+  const char *perm = jstr(cfg, "key_permissions") ? jstr(cfg, "key_permissions") : "read_write";
+  if (strcmp(perm, "read") != 0 && strcmp(perm, "write") != 0 && strcmp(perm, "read_write") != 0) {
+    snprintf(err, errlen, "key_permissions must be read, write or read_write");
+    return false;
+  }
+  s->key_permissions = xstrdup(perm);
+  s->client_id = xstrdup(cfg_str(cfg, "client_id", "client_%s", buf, sizeof buf, s->id));
+  s->client_secret = xstrdup(cfg_str(cfg, "client_secret", "client-secret-%s", buf, sizeof buf, s->id));
   s->webhook_delay_ms = jint(cfg, "webhook_delay_ms", 0);
   long nloc = s->platform == PLATFORM_SHOPIFY ? jint(cfg, "locations", 1) : 1;
   if (nloc < 1) nloc = 1;
@@ -447,6 +468,7 @@ void store_log_call(store_t *s, const char *method, const char *path, const char
   c->status = status;
   c->throttled = throttled;
   c->cost = cost;
+  c->actual_cost = cost;
 }
 
 void store_log_delivery(store_t *s, const delivery_t *d) {

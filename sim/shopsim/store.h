@@ -13,6 +13,14 @@
 #include "ratelimit.h"
 
 #define SIM_MAX_LOCATIONS 8
+/* What the bridge asks for when it is installed (docs/bridgectl.md), the
+ * scopes a store grants when none are configured. */
+#define SIM_DEFAULT_SCOPES                                                                              \
+  "read_orders,write_orders,read_products,read_inventory,write_inventory,read_locations,"             \
+  "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders,read_returns," \
+  "write_returns"
+#define SIM_WOO_VERSION "9.4.2"
+#define SIM_WP_VERSION "6.7.1"
 #define SIM_CALL_LOG 2000
 #define SIM_DELIVERY_LOG 500
 
@@ -103,6 +111,7 @@ typedef struct {
   char *status; /* OPEN, CLOSED */
   qty_ref_t *lines; /* id = return line item id, ref = line item id */
   long *processed;
+  char **notes; /* returnReasonNote per line (may be NULL) */
   size_t nlines;
   int64_t created_ms;
 } return_t;
@@ -133,6 +142,7 @@ typedef struct {
   size_t nrefunds;
   return_t *returns;
   size_t nreturns;
+  cJSON *tags; /* Shopify: array of strings (tagsAdd) */
 } order_t;
 
 /* Shopify webhook subscription or WooCommerce webhook. */
@@ -151,6 +161,7 @@ typedef struct {
   int status;
   bool throttled;
   int cost;
+  int actual_cost; /* Shopify: what the answer charged after the refund (0 when throttled) */
 } call_t;
 
 typedef struct {
@@ -181,6 +192,18 @@ typedef struct store {
   int plan; /* index into plans in ratelimit.c */
   char *access_token, *consumer_key, *consumer_secret, *app_secret, *shop_domain, *currency;
   bool shipment_tracking;
+  /* WooCommerce: the units of products' weight and dimensions (settings >
+   * products: woocommerce_weight_unit kg|g|lbs|oz, woocommerce_dimension_unit
+   * m|cm|mm|in|yd); the numbers stored are in these units. */
+  char weight_unit[8], dimension_unit[8];
+  /* What the credentials may do: Shopify's granted access scopes (comma
+   * list, currentAppInstallation.accessScopes) and the WooCommerce key's
+   * permissions (read, write or read_write, as its REST auth checks them). */
+  char *access_scopes, *key_permissions;
+  /* Shopify OAuth (authorization code grant): the app's credentials, the
+   * codes handed out and not yet exchanged. */
+  char *client_id, *client_secret;
+  struct oauth_code *oauth_codes;
   long webhook_delay_ms; /* simulated ms before a delivery is sent (WooCommerce queue) */
   pthread_mutex_t mu;
   bucket_t bucket;

@@ -73,6 +73,66 @@ static void split_path(woo_call *c, const char *rest) {
     c->seg[c->nseg++] = tok;
 }
 
+/* GET system_status: the parts of WooCommerce's report a client checks
+ * (versions, whether the REST API is on, the active plugins). */
+static void system_status(woo_call *c) {
+  if (!woo_method(c, "GET") || c->nseg != 1) {
+    woo_error(c->rep, 404, "rest_no_route", "No route was found matching the URL and request method.");
+    return;
+  }
+  cJSON *j = cJSON_CreateObject();
+  cJSON *env = cJSON_AddObjectToObject(j, "environment");
+  char url[160];
+  snprintf(url, sizeof url, "https://%s", c->s->shop_domain);
+  cJSON_AddStringToObject(env, "home_url", url);
+  cJSON_AddStringToObject(env, "site_url", url);
+  cJSON_AddStringToObject(env, "version", SIM_WOO_VERSION);
+  cJSON_AddStringToObject(env, "wp_version", SIM_WP_VERSION);
+  cJSON *plugins = cJSON_AddArrayToObject(j, "active_plugins");
+  cJSON *wc = cJSON_CreateObject();
+  cJSON_AddStringToObject(wc, "plugin", "woocommerce/woocommerce.php");
+  cJSON_AddStringToObject(wc, "name", "WooCommerce");
+  cJSON_AddStringToObject(wc, "version", SIM_WOO_VERSION);
+  cJSON_AddItemToArray(plugins, wc);
+  if (c->s->shipment_tracking) {
+    cJSON *st = cJSON_CreateObject();
+    cJSON_AddStringToObject(st, "plugin", "woocommerce-shipment-tracking/woocommerce-shipment-tracking.php");
+    cJSON_AddStringToObject(st, "name", "WooCommerce Shipment Tracking");
+    cJSON_AddStringToObject(st, "version", "2.6.0");
+    cJSON_AddItemToArray(plugins, st);
+  }
+  cJSON *settings = cJSON_AddObjectToObject(j, "settings");
+  cJSON_AddBoolToObject(settings, "api_enabled", true);
+  cJSON_AddStringToObject(settings, "currency", c->s->currency);
+  cJSON *security = cJSON_AddObjectToObject(j, "security");
+  cJSON_AddBoolToObject(security, "secure_connection", false);
+  reply_json(c->rep, 200, j);
+}
+
+/* GET settings/products: the product settings group, as WooCommerce lists
+ * a group's options ({id, label, type, default, value, options}); only the
+ * two units are kept. */
+static void settings_products(woo_call *c) {
+  if (!woo_method(c, "GET") || c->nseg != 2 || strcmp(c->seg[1], "products") != 0) {
+    woo_error(c->rep, 404, "rest_setting_setting_group_invalid", "Invalid setting group.");
+    return;
+  }
+  static const char *const weights[] = {"kg", "g", "lbs", "oz"}, *const dims[] = {"m", "cm", "mm", "in", "yd"};
+  cJSON *arr = cJSON_CreateArray();
+  for (int k = 0; k < 2; k++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", k ? "woocommerce_dimension_unit" : "woocommerce_weight_unit");
+    cJSON_AddStringToObject(o, "label", k ? "Dimensions unit" : "Weight unit");
+    cJSON_AddStringToObject(o, "type", "select");
+    cJSON_AddStringToObject(o, "default", k ? "cm" : "kg");
+    cJSON_AddStringToObject(o, "value", k ? c->s->dimension_unit : c->s->weight_unit);
+    cJSON *opts = cJSON_AddObjectToObject(o, "options");
+    for (int i = 0; i < (k ? 5 : 4); i++) cJSON_AddStringToObject(opts, k ? dims[i] : weights[i], k ? dims[i] : weights[i]);
+    cJSON_AddItemToArray(arr, o);
+  }
+  reply_json(c->rep, 200, arr);
+}
+
 static void dispatch(woo_call *c, bool tracking) {
   if (tracking) {
     woo_tracking(c);
@@ -82,6 +142,10 @@ static void dispatch(woo_call *c, bool tracking) {
     woo_orders(c);
   } else if (woo_is(c, 0, "webhooks")) {
     woo_webhooks(c);
+  } else if (woo_is(c, 0, "system_status")) {
+    system_status(c);
+  } else if (woo_is(c, 0, "settings")) {
+    settings_products(c);
   } else {
     woo_error(c->rep, 404, "rest_no_route", "No route was found matching the URL and request method.");
   }
@@ -90,6 +154,10 @@ static void dispatch(woo_call *c, bool tracking) {
 void woo_handle(store_t *s, http_request *req, http_reply *rep) {
   static const char wc[] = "/wp-json/wc/v3/", st[] = "/wp-json/wc-shipment-tracking/v3/";
   bool tracking = strncmp(req->path, st, sizeof st - 1) == 0;
+  if (strcmp(req->path, "/wc-auth/v1/authorize") == 0 && strcmp(req->method, "GET") == 0) {
+    woo_keys_authorize(s, req, rep);
+    return;
+  }
   if (!tracking && strncmp(req->path, wc, sizeof wc - 1) != 0) {
     woo_error(rep, 404, "rest_no_route", "No route was found matching the URL and request method.");
     return;

@@ -123,17 +123,34 @@ static const char *check_oauth(store_t *s, const http_request *req, params_t *p)
   return ok ? NULL : "Invalid signature - provided signature does not match.";
 }
 
+/* What WooCommerce's REST authentication checks after the key: a read key
+ * may HEAD and GET only, a write key may POST, PUT, PATCH and DELETE only,
+ * read_write may do both; otherwise 401 with its own message. */
+static bool permitted(store_t *s, http_request *req, http_reply *rep) {
+  bool reading = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+  const char *need = reading ? "read" : "write";
+  if (strcmp(s->key_permissions, "read_write") == 0 || strcmp(s->key_permissions, need) == 0) return true;
+  char msg[96];
+  snprintf(msg, sizeof msg, "The API key provided does not have %s permissions.", need);
+  woo_error(rep, 401, "woocommerce_rest_authentication_error", msg);
+  pthread_mutex_lock(&s->mu);
+  s->counters.unauthorized++;
+  store_log_call(s, req->method, req->path, "unauthorized", 401, false, 0);
+  pthread_mutex_unlock(&s->mu);
+  return false;
+}
+
 bool woo_check_auth(store_t *s, http_request *req, http_reply *rep) {
   const char *auth = req_header(req, "Authorization");
   const char *problem = "Sorry, you cannot list resources.";
   const char *code = "woocommerce_rest_cannot_view";
   if (auth) {
-    if (check_basic(s, auth)) return true;
+    if (check_basic(s, auth)) return permitted(s, req, rep);
     problem = "Consumer secret is invalid.";
     code = "woocommerce_rest_authentication_error";
   } else if (req_query(req, "consumer_key")) {
     const char *ck = req_query(req, "consumer_key"), *cs = req_query(req, "consumer_secret");
-    if (const_time_eq(ck, s->consumer_key) && cs && const_time_eq(cs, s->consumer_secret)) return true;
+    if (const_time_eq(ck, s->consumer_key) && cs && const_time_eq(cs, s->consumer_secret)) return permitted(s, req, rep);
     problem = "Consumer secret is invalid.";
     code = "woocommerce_rest_authentication_error";
   } else if (req_query(req, "oauth_consumer_key")) {
@@ -144,7 +161,7 @@ bool woo_check_auth(store_t *s, http_request *req, http_reply *rep) {
       free(p.items[i].key);
       free(p.items[i].value);
     }
-    if (!problem) return true;
+    if (!problem) return permitted(s, req, rep);
     code = "woocommerce_rest_authentication_error";
   }
   woo_error(rep, 401, code, problem);

@@ -40,6 +40,8 @@ void woo_products(woo_call *c);
 void woo_orders(woo_call *c);
 void woo_tracking(woo_call *c);
 void woo_webhooks(woo_call *c);
+/* GET /wc-auth/v1/authorize (woo_keys.c). */
+void woo_keys_authorize(store_t *s, http_request *req, http_reply *rep);
 /* Compares two timestamps for orderby/filters given as query strings. */
 bool woo_time_filter(const woo_call *c, const char *param, int64_t value, bool after);
 #endif

@@ -116,7 +116,13 @@ def service(name, extra_env=None):
     env = dict(os.environ, WB_HTTP_PORT="0", WB_HTTP_BIND="127.0.0.1", WB_MASTER_KEY=MASTER_KEY)
     env.update(extra_env or {})
     p = Process([str(BUILD / "bin" / name)], env)
-    p.wait_port()
+    try:
+        p.wait_port(60)  # a loaded 2-core machine can take a while to start a sanitized build
+    except BaseException:
+        # Nobody else holds the process: stop it, or it outlives the test and
+        # keeps consuming (and reporting) beside the next one.
+        p.cleanup()
+        raise
     return p
 
 

@@ -463,15 +463,20 @@ def case_return_and_refund():
     ful = gql(sid, FULFIL, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"]}]}})[2]
     fli = ful["data"]["fulfillmentCreate"]["fulfillment"]["fulfillmentLineItems"]["nodes"][0]["id"]
     ret = gql(sid, """mutation($r: ReturnInput!) { returnCreate(returnInput: $r) { return { id status
-              returnLineItems(first: 5) { nodes { id quantity } } } userErrors { field message } } }""",
+              returnLineItems(first: 5) { nodes { id quantity } }
+              reverseFulfillmentOrders(first: 1) { nodes { lineItems(first: 5) { nodes { id } } } } }
+              userErrors { field message } } }""",
               {"r": {"orderId": order["gid"], "returnLineItems": [{"fulfillmentLineItemId": fli, "quantity": 1,
                                                                   "returnReason": "DEFECTIVE"}]}})[2]
     r = ret["data"]["returnCreate"]["return"]
     check(r and r["status"] == "OPEN", f"{ret}")
+    rfo_line = r["reverseFulfillmentOrders"]["nodes"][0]["lineItems"]["nodes"][0]["id"]
+    loc = gql(sid, "{ locations(first: 1) { nodes { id } } }")[2]["data"]["locations"]["nodes"][0]["id"]
     proc = gql(sid, """mutation($i: ReturnProcessInput!) { returnProcess(input: $i) { return { id status }
                userErrors { message } } }""",
                {"i": {"returnId": r["id"], "returnLineItems": [{"id": r["returnLineItems"]["nodes"][0]["id"], "quantity": 1,
-                      "dispositions": [{"dispositionType": "RESTOCKED", "quantity": 1, "locationId": "x"}]}]}})[2]
+                      "dispositions": [{"dispositionType": "RESTOCKED", "quantity": 1, "locationId": loc,
+                                        "reverseFulfillmentOrderLineItemId": rfo_line}]}]}})[2]
     check(proc["data"]["returnProcess"]["return"]["status"] == "CLOSED", f"{proc}")
     check(levels(sid, "SKU-00001-1")[0]["available"] == 9, f"restock: {levels(sid, 'SKU-00001-1')}")
     refund_q = """mutation($i: RefundInput!, $k: String!) { refundCreate(input: $i) @idempotent(key: $k) {
@@ -490,6 +495,61 @@ def case_return_and_refund():
     no_key = gql(sid, refund_q.replace(" @idempotent(key: $k)", "").replace(", $k: String!", ""),
                  {"i": variables["i"]})[2]
     check(no_key.get("errors"), "refundCreate without key accepted")
+
+
+def case_return_process_refund_cancel_and_tags():
+    sid = new_store("shopify", seed={"products": 1, "stock": 10})
+    order = place_shopify_order(sid, [{"sku": "SKU-00001-1", "quantity": 2}])
+    fo = gql(sid, FO_QUERY, {"id": order["gid"]})[2]["data"]["order"]["fulfillmentOrders"]["nodes"][0]
+    ful = gql(sid, FULFIL, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"]}]}})[2]
+    fli = ful["data"]["fulfillmentCreate"]["fulfillment"]["fulfillmentLineItems"]["nodes"][0]["id"]
+    r = gql(sid, """mutation($r: ReturnInput!) { returnCreate(returnInput: $r) { return { id
+              returnLineItems(first: 5) { nodes { id returnReasonNote } }
+              reverseFulfillmentOrders(first: 1) { nodes { lineItems(first: 5) { nodes { id } } } } } } }""",
+            {"r": {"orderId": order["gid"], "returnLineItems": [{"fulfillmentLineItemId": fli, "quantity": 2,
+                                                                "returnReasonNote": "damaged [return R1]"}]}})[2]
+    r = r["data"]["returnCreate"]["return"]
+    check(r["returnLineItems"]["nodes"][0]["returnReasonNote"] == "damaged [return R1]", f"{r}")
+    line = r["returnLineItems"]["nodes"][0]["id"]
+    rfo_line = r["reverseFulfillmentOrders"]["nodes"][0]["lineItems"]["nodes"][0]["id"]
+    sale = gql(sid, "query($id: ID!) { order(id: $id) { transactions(first: 5) { id kind status } } }",
+               {"id": order["gid"]})[2]["data"]["order"]["transactions"][0]
+    check(sale["kind"] == "SALE" and sale["status"] == "SUCCESS", f"{sale}")
+    process = """mutation($i: ReturnProcessInput!) { returnProcess(input: $i) { return { status }
+                 userErrors { message } } }"""
+
+    def attempt(dispositions, amount):
+        return gql(sid, process, {"i": {"returnId": r["id"], "returnLineItems": [
+            {"id": line, "quantity": 2, "dispositions": dispositions}], "refundShipping": {"fullRefund": True},
+            "financialTransfer": {"issueRefund": {"orderTransactions": [
+                {"parentId": sale["id"], "transactionAmount": {"amount": amount, "currencyCode": "EUR"}}]}}}})[2]
+    restock = {"reverseFulfillmentOrderLineItemId": rfo_line, "quantity": 1, "dispositionType": "RESTOCKED"}
+    keep = {"reverseFulfillmentOrderLineItemId": rfo_line, "quantity": 1, "dispositionType": "NOT_RESTOCKED"}
+    no_location = attempt([restock, keep], "10.00")["data"]["returnProcess"]
+    check(no_location["userErrors"], f"RESTOCKED without a location accepted: {no_location}")
+    loc = gql(sid, "{ locations(first: 1) { nodes { id } } }")[2]["data"]["locations"]["nodes"][0]["id"]
+    restock["locationId"] = loc
+    too_much = attempt([restock, keep], "999.00")["data"]["returnProcess"]
+    check(too_much["userErrors"], f"refund above the paid amount accepted: {too_much}")
+    before = levels(sid, "SKU-00001-1")[0]["available"]
+    ok = attempt([restock, keep], "44.80")["data"]["returnProcess"]
+    check(not ok["userErrors"] and ok["return"]["status"] == "CLOSED", f"{ok}")
+    check(levels(sid, "SKU-00001-1")[0]["available"] == before + 1, "only the RESTOCKED unit goes back on stock")
+    detail = ctl("GET", f"/stores/{sid}/orders/{order['id']}")
+    check([x["amount"] for x in detail["refunds"]] == ["44.80"], f"{detail['refunds']}")
+    tag = "mutation($id: ID!) { tagsAdd(id: $id, tags: [\"wms-cancelled\"]) { userErrors { message } } }"
+    gql(sid, tag, {"id": order["gid"]})
+    gql(sid, tag, {"id": order["gid"]})
+    check(ctl("GET", f"/stores/{sid}/orders/{order['id']}")["tags"] == ["wms-cancelled"], "tag kept once")
+    other = place_shopify_order(sid, [{"sku": "SKU-00001-1", "quantity": 1}])
+    cancel = """mutation($id: ID!) { orderCancel(orderId: $id, reason: OTHER, restock: true,
+                refundMethod: { originalPaymentMethodsRefund: true }) { job { done } orderCancelUserErrors { message } } }"""
+    first = gql(sid, cancel, {"id": other["gid"]})[2]["data"]["orderCancel"]
+    second = gql(sid, cancel, {"id": other["gid"]})[2]["data"]["orderCancel"]
+    got = ctl("GET", f"/stores/{sid}/orders/{other['id']}")
+    check(first["job"]["done"] and not first["orderCancelUserErrors"], f"{first}")
+    check(second["orderCancelUserErrors"], "a second cancel accepted")
+    check(got["cancelled"] and len(got["refunds"]) == 1, f"{got}")
 
 
 def case_shopify_orders_query_filter():
@@ -873,6 +933,7 @@ CASES = [
     case_inventory_set_null_and_matching_apply, case_idempotency_key_applied_once, case_idempotency_directive_required,
     case_inventory_set_over_250_refused, case_shopify_pagination_all_pages, case_shopify_parse_error_and_unknown_field,
     case_shopify_aliases_fragments_variables, case_partial_fulfilment_leaves_rest_open, case_return_and_refund,
+    case_return_process_refund_cancel_and_tags,
     case_shopify_orders_query_filter, case_shopify_webhook_retried_then_delivered,
     case_shopify_subscription_removed_after_retries, case_shopify_graphql_subscription_and_product_webhook,
     case_woo_auth_401, case_woo_oauth1_query_auth, case_woo_batch_101_refused, case_woo_variations_pagination,

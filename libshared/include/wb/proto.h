@@ -58,6 +58,7 @@ typedef struct wb_order_msg {
         char *code, *name; /* both NULL: no shipping line */
     } delivery_method;
     char *remark;
+    char *warehouse; /* the WMS warehouse to fulfil it; NULL: not named (optional, added later) */
     wb_address customer; /* delivery address */
     wb_address invoice;
     struct {
@@ -96,6 +97,9 @@ typedef struct wb_catalog_msg {
         char *length, *width, *height, *unit; /* all NULL: none; unit mm|cm|m|in */
     } dimensions;
     char *updated_at;
+    /* NULL while the shop sells the article; "deleted" or "unpublished" once
+     * it is gone from the shop (added after the first release, optional). */
+    char *removed;
 } wb_catalog_msg;
 
 int wb_catalog_msg_decode(const char *json, size_t len, wb_catalog_msg *out, char *err, size_t errlen);

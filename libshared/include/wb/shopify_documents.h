@@ -10,6 +10,23 @@ extern const char wb_gql_inventory_adjust[]; /* inventoryAdjustQuantities (delta
 extern const char wb_gql_inventory_levels[]; /* available quantities of items at one location */
 #define WB_GQL_LEVELS_MAX_IDS 100
 
+/* order-ingest */
+extern const char wb_gql_reconcile_orders[];      /* orders changed since a time, every page */
+extern const char wb_gql_reconcile_order_lines[]; /* one order's lines past the first page */
+extern const char wb_gql_order_locations[];       /* one order's fulfillment orders' locations */
+extern const char wb_gql_webhook_subscriptions[];
+extern const char wb_gql_webhook_subscription_create[];
+#define WB_GQL_RECONCILE_ORDERS_PAGE 8
+
+/* bridgectl: store test, store remove, the install */
+extern const char wb_gql_store_check[];                 /* shop and the app's granted scopes */
+extern const char wb_gql_webhook_subscription_delete[];
+/* The access scopes the bridge asks for when it is installed: exactly what
+ * the documents above need (orders, products, inventory, locations,
+ * merchant-managed fulfillment orders, returns; refunds and orderClose need
+ * write_orders). A write scope implies its read scope. */
+extern const char wb_shopify_scopes[];
+
 typedef struct wb_gql_document {
     const char *name;
     const char *document;
