@@ -47,21 +47,27 @@ static void add_touch(void *arg, const sp_store *store, const char *item, const 
     sp_tracker_touch(&c->part->tracker, window, c->offset);
 }
 
-void sp_touch_now(publisher *p, int32_t partition, const char *window) {
+void sp_touch_window(publisher *p, int32_t partition, const char *window, int64_t window_ms) {
     sp_partition *part = &p->parts[partition];
     /* No event stands behind it: it holds the commit at the position
-     * already reached, so a crash before it is sent loses only the
-     * correction, which the next reconciliation finds again. */
+     * already reached, so a crash before it is sent loses only this touch,
+     * which the next reconciliation finds again. */
     int64_t offset = part->tracker.next_to_read >= 0 ? part->tracker.next_to_read : part->tracker.start;
     if (offset < 0) return; /* no position known yet: the next run corrects it */
     bool created;
     wb_strmap_entry *e = wb_strmap_put(&part->pending, window, &created);
     if (created) {
-        e->ptr = calloc(1, sizeof(sp_pending)); /* window 0: due at once */
+        sp_pending *pd = calloc(1, sizeof *pd);
+        pd->window_ms = window_ms;
+        e->ptr = pd;
         e->num = offset;
     }
     if (offset < e->num) e->num = offset;
     sp_tracker_touch(&part->tracker, window, offset);
+}
+
+void sp_touch_now(publisher *p, int32_t partition, const char *window) {
+    sp_touch_window(p, partition, window, 0); /* window 0: due at once */
 }
 
 /* A message that can never be processed goes to the dead-letter topic. Until

@@ -30,6 +30,7 @@ static int run(wb_service *svc, void *ctx) {
             p.last_flush_ms = now;
             sp_flush(&p);
         }
+        sp_watch_in_flight(&p);
         sp_commit(&p);
         sp_reconcile(&p);
     }

@@ -27,6 +27,9 @@ void sp_config_read(wb_env *env, sp_config *cfg) {
      * thread serves other stores. */
     cfg->reconcile_ms = wb_env_int(env, "WB_STOCK_RECONCILE_MS", 3600000, 0, 7 * 86400000LL);
     cfg->budget_wait_ms = wb_env_int(env, "WB_STOCK_BUDGET_WAIT_MS", 3000, 0, 600000);
+    /* How long a value that subtracted an order the WMS has since accepted
+     * (or that missed a new order) may stay in the shop, plus the window. */
+    cfg->in_flight_ms = wb_env_int(env, "WB_STOCK_INFLIGHT_MS", 1000, 0, 3600000);
 }
 
 /* A token no other replica (or earlier life of this one) can hold. */
@@ -45,6 +48,7 @@ int sp_publisher_init(publisher *p, wb_service *svc, const sp_config *cfg) {
     p->cfg = *cfg;
     p->levels = sp_levels_new();
     wb_strmap_init(&p->clients);
+    wb_strmap_init(&p->in_flight);
     make_token(p->token, sizeof p->token);
     if (sp_senders_start(&p->senders, cfg->senders) != 0) return -1;
     sp_refresh_routes(p, true);
@@ -72,6 +76,7 @@ void sp_publisher_close(publisher *p) {
     if (p->senders.thread_count) sp_senders_stop(&p->senders);
     sp_clients_clear(p);
     wb_strmap_clear(&p->clients, NULL);
+    wb_strmap_clear(&p->in_flight, NULL);
     sp_routes_free(p->routes);
     sp_levels_free(p->levels);
 }

@@ -36,6 +36,7 @@ typedef struct sp_config {
     int senders;               /* WB_STOCK_SENDERS: sender threads, default 8 */
     int64_t reconcile_ms;      /* WB_STOCK_RECONCILE_MS: how often every store is reconciled, default 3600000, 0 = only on demand */
     int64_t budget_wait_ms;    /* WB_STOCK_BUDGET_WAIT_MS: longest wait for a store's rate budget inside a job, default 3000 */
+    int64_t in_flight_ms;      /* WB_STOCK_INFLIGHT_MS: how often in-flight order totals are compared, default 1000, 0 = never */
 } sp_config;
 
 typedef struct publisher {
@@ -52,6 +53,8 @@ typedef struct publisher {
     int64_t reconcile_polled_ms, reconcile_scheduled_ms;
     bool reconcile_out; /* a reconciliation's read job is out */
     int64_t coalesced_events, flushed_windows; /* for the coalescing ratio (flush.c) */
+    wb_strmap in_flight;           /* store|sku -> in-flight total at the last read (inflight.c) */
+    int64_t in_flight_polled_ms;
 } publisher;
 
 void sp_config_read(wb_env *env, sp_config *cfg);
@@ -75,6 +78,13 @@ void sp_compute_values(publisher *p, const sp_store *store, sp_value *values, in
 /* consume.c: opens (or touches) a window due at once, outside any event:
  * a reconciliation's correction. */
 void sp_touch_now(publisher *p, int32_t partition, const char *window);
+/* consume.c: the same with the store's window (window_ms): a change that is
+ * no stock event but goes out through the normal debounce windows. */
+void sp_touch_window(publisher *p, int32_t partition, const char *window, int64_t window_ms);
+/* inflight.c: when it is due, reads the in-flight order quantities per store
+ * and sku and opens the windows of every owned item whose total changed
+ * since the last read. */
+void sp_watch_in_flight(publisher *p);
 /* reconcile.c: schedules reconciliations and starts this replica's part of
  * one when a store's client is free. */
 void sp_reconcile(publisher *p);

@@ -162,6 +162,23 @@ int sp_routes_each(const sp_routes *r, const char *article, const char *warehous
     return n;
 }
 
+int sp_routes_each_store_sku(const sp_routes *r, const char *store_id, const char *sku, sp_route_fn fn,
+                             void *ctx) {
+    const sp_store *s = sp_routes_store(r, store_id);
+    if (!s) return 0;
+    char key[1024];
+    snprintf(key, sizeof key, "%s/%s", s->goods_owner, sku);
+    wb_strmap_entry *e = wb_strmap_get(&r->articles, key);
+    if (!e) return 0;
+    sp_article *a = e->ptr;
+    int n = 0;
+    for (int i = 0; i < a->count; i++) {
+        if (a->refs[i].store != s) continue; /* another store of the same goods owner */
+        for (int l = 0; l < s->location_count; l++, n++) fn(ctx, s, a->refs[i].item, &s->locations[l]);
+    }
+    return n;
+}
+
 const sp_store *sp_routes_store(const sp_routes *r, const char *store_id) {
     wb_strmap_entry *e = wb_strmap_get(&r->stores, store_id);
     return e ? e->ptr : NULL;

@@ -52,6 +52,12 @@ typedef void (*sp_route_fn)(void *ctx, const sp_store *store, const char *item,
 int sp_routes_each(const sp_routes *r, const char *article, const char *warehouse, sp_route_fn fn,
                    void *ctx);
 
+/* Calls fn for every (item, location) of one store that sells the sku, at
+ * every location whatever its warehouses: a change of the sku's in-flight
+ * orders in that store moves all of them. Returns how many. */
+int sp_routes_each_store_sku(const sp_routes *r, const char *store_id, const char *sku, sp_route_fn fn,
+                             void *ctx);
+
 const sp_store *sp_routes_store(const sp_routes *r, const char *store_id);
 const sp_location *sp_routes_location(const sp_store *s, const char *location_id);
 /* The sku behind a store's item, or NULL. */

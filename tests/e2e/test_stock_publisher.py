@@ -142,6 +142,24 @@ def test_warehouses_summed_safety_and_in_flight_subtracted():
     time.sleep(1.2)
 
 
+def test_value_raised_when_in_flight_order_is_accepted():
+    # docs/chaos.md finding 1: fulfilment-reporter lags, so an order the WMS
+    # has already reserved is still `sent` and the value subtracts it twice.
+    sku, q, order = skus()[3], 4, f"lag{RUN}"
+    h.psql(f"INSERT INTO ingested_orders (store_id, shop_order_id, version, last_event_id, state, open_quantities) "
+           f"VALUES ({h.sql_literal(SP)}, '{order}', '1', 'e-{order}', 'sent', '{{\"{sku}\": {q}}}')")
+    h.produce("wms.stock.v1", [stock_event(sku, 20, q)])  # reserved already holds the order
+    wait_values(SP, {sku: 20 - q - q})  # low by q: the order counted twice
+    reset_calls(SP)
+    # The reporter catches up: its UPDATE (services/fulfilment-reporter/db.c).
+    h.psql("UPDATE ingested_orders SET state = 'accepted', open_quantities = '{}'::jsonb, updated_at = now() "
+           f"WHERE store_id = {h.sql_literal(SP)} AND shop_order_id = '{order}' AND state <> 'cancelled'")
+    # No stock event: the publisher notices the in-flight total move.
+    wait_values(SP, {sku: 20 - q}, timeout=20)
+    c = counters(SP)
+    assert c["mutations"] == 1 and c["quantities_set"] == 1, c
+
+
 def test_stale_version_ignored():
     sku = skus()[2]
     h.produce("wms.stock.v1", [stock_event(sku, 10, version=5)])

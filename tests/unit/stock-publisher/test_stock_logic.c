@@ -1,5 +1,6 @@
 /* The stock publisher's pure logic: levels and versions, sellable stock, and
  * which offset may be committed while windows are open or being sent. */
+#include "inflight.h"
 #include "levels.h"
 #include "occurred.h"
 #include "plan.h"
@@ -227,6 +228,32 @@ TEST(levels_know_partition_and_newest_event) {
     sp_levels_free(l);
 }
 
+static void collect(void *ctx, const char *key) {
+    wb_strmap_put(ctx, key, NULL);
+}
+
+/* An order accepted (its sku gone from the totals), a new one (a sku
+ * appears), one quantity changed: each reopens its sku; an unchanged total
+ * and a zero that stays away do not. */
+TEST(in_flight_changes_are_found_both_ways) {
+    wb_strmap before, now, changed;
+    wb_strmap_init(&before), wb_strmap_init(&now), wb_strmap_init(&changed);
+    wb_strmap_put(&before, "s1|ACCEPTED", NULL)->num = 3;
+    wb_strmap_put(&before, "s1|SAME", NULL)->num = 2;
+    wb_strmap_put(&before, "s1|MORE", NULL)->num = 1;
+    wb_strmap_put(&before, "s1|ZERO", NULL)->num = 0;
+    wb_strmap_put(&now, "s1|SAME", NULL)->num = 2;
+    wb_strmap_put(&now, "s1|MORE", NULL)->num = 4;
+    wb_strmap_put(&now, "s2|NEW", NULL)->num = 5;
+    CHECK_INT(sp_in_flight_diff(&before, &now, collect, &changed), 3);
+    CHECK(wb_strmap_get(&changed, "s1|ACCEPTED") != NULL);
+    CHECK(wb_strmap_get(&changed, "s1|MORE") != NULL);
+    CHECK(wb_strmap_get(&changed, "s2|NEW") != NULL);
+    CHECK(wb_strmap_get(&changed, "s1|SAME") == NULL);
+    CHECK(wb_strmap_get(&changed, "s1|ZERO") == NULL);
+    wb_strmap_clear(&before, NULL), wb_strmap_clear(&now, NULL), wb_strmap_clear(&changed, NULL);
+}
+
 int main(void) {
     RUN(newer_versions_apply_older_ones_are_ignored);
     RUN(occurred_at_parses_rfc3339);
@@ -240,5 +267,6 @@ int main(void) {
     RUN(strmap_insert_delete_reinsert);
     RUN(shopify_300_items_make_2_calls);
     RUN(woocommerce_calls_per_endpoint_up_to_100);
+    RUN(in_flight_changes_are_found_both_ways);
     TEST_EXIT();
 }
