@@ -5,7 +5,9 @@
  * partition is paused and the event, with any already fetched behind it, is
  * held in memory and retried with a doubling backoff, while the other
  * partitions go on. Nothing past it is committed, so a crash or a rebalance
- * replays it from Kafka. */
+ * replays it from Kafka. An event still waiting after WB_FULFIL_HOLD_MAX_MS
+ * goes to the dead-letter topic, so one that can never be reported does not
+ * stop its partition for good. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,10 @@ void fr_config_read(wb_env *env, fr_config *cfg) {
     cfg->group = wb_env_string(env, "WB_FULFIL_GROUP", "fulfilment-reporter");
     cfg->retry_ms = (int)wb_env_int(env, "WB_FULFIL_RETRY_MS", 2000, 10, 3600000);
     cfg->retry_max_ms = (int)wb_env_int(env, "WB_FULFIL_RETRY_MAX_MS", 60000, 10, 3600000);
+    /* A bound on waiting in place: an event that can never be reported (a
+     * WooCommerce refund for an order whose dispatch was lost stays short
+     * of `completed`) would otherwise stop its partition for good. */
+    cfg->hold_max_ms = (int)wb_env_int(env, "WB_FULFIL_HOLD_MAX_MS", 900000, 1000, 604800000);
     cfg->die_after_send = (int)wb_env_int(env, "WB_FULFIL_TEST_DIE_AFTER_SEND", 0, 0, 1000);
 }
 
@@ -119,9 +125,26 @@ static void dead_letter(reporter *r, const rd_kafka_message_t *m, const char *st
     }
 }
 
+/* An event that waited in place past WB_FULFIL_HOLD_MAX_MS: to the dead-letter
+ * topic with what it waited for, so the events behind it go on; `bridgectl
+ * deadletters replay` sends it back once the cause is mended. FR_RETRY when
+ * stopping before the dead letter was acknowledged. */
+static fr_outcome give_up(reporter *r, const rd_kafka_message_t *m, const wb_fulfilment_msg *ev,
+                          int64_t waited_ms, const char *why) {
+    const char *type = wb_fulfilment_type_name(ev->type);
+    char reason[768];
+    snprintf(reason, sizeof reason, "order %s %s: gave up after waiting %lld s in place for: %s", ev->order_id,
+             type, (long long)(waited_ms / 1000), why);
+    wb_warn(ev->store_id, "%s: to the dead-letter topic", reason);
+    dead_letter(r, m, ev->store_id, reason);
+    if (wb_stopping()) return FR_RETRY;
+    wb_counter_inc(events_total(), type, "deadletter");
+    return FR_DONE;
+}
+
 /* FR_DONE and FR_FAIL (after its dead letter) free the offset; FR_RETRY
- * keeps it. */
-static fr_outcome process(reporter *r, const rd_kafka_message_t *m) {
+ * keeps it. waited_ms: how long the event has waited in place so far. */
+static fr_outcome process(reporter *r, const rd_kafka_message_t *m, int64_t waited_ms) {
     wb_fulfilment_msg ev;
     char err[512];
     if (wb_fulfilment_msg_decode(m->payload, m->len, &ev, err, sizeof err) != 0) {
@@ -139,6 +162,8 @@ static fr_outcome process(reporter *r, const rd_kafka_message_t *m) {
         dead_letter(r, m, ev.store_id, why);
         if (wb_stopping()) o = FR_RETRY;
         else wb_counter_inc(events_total(), type, "deadletter");
+    } else if (o == FR_RETRY && waited_ms >= r->cfg.hold_max_ms) {
+        o = give_up(r, m, &ev, waited_ms, why);
     } else if (o == FR_RETRY) {
         wb_info(ev.store_id, "order %s %s waits: %s", ev.order_id, type, why);
         wb_counter_inc(events_total(), type, "retry");
@@ -169,7 +194,7 @@ static void retry_held(reporter *r, int32_t id) {
     fr_held *h = &r->held[id];
     while (h->n && !wb_stopping()) {
         rd_kafka_message_t *m = h->msgs[0];
-        if (process(r, m) == FR_RETRY) {
+        if (process(r, m, wb_monotonic_ms() - h->since_ms) == FR_RETRY) {
             h->backoff_ms = h->backoff_ms * 2 > r->cfg.retry_max_ms ? r->cfg.retry_max_ms : h->backoff_ms * 2;
             h->next_try_ms = wb_monotonic_ms() + h->backoff_ms;
             return;
@@ -178,6 +203,7 @@ static void retry_held(reporter *r, int32_t id) {
         rd_kafka_message_destroy(m);
         memmove(h->msgs, h->msgs + 1, sizeof *h->msgs * (h->n - 1));
         h->n--;
+        h->since_ms = wb_monotonic_ms(); /* the next one's wait starts now */
     }
     if (h->n == 0) {
         held_clear(h);
@@ -202,8 +228,9 @@ void fr_turn(reporter *r) {
         hold(r, m);
         return;
     }
-    if (process(r, m) == FR_RETRY) {
+    if (process(r, m, 0) == FR_RETRY) {
         hold(r, m);
+        r->held[id].since_ms = wb_monotonic_ms();
         r->held[id].backoff_ms = r->cfg.retry_ms;
         r->held[id].next_try_ms = wb_monotonic_ms() + r->cfg.retry_ms;
         set_paused(r, id, true);

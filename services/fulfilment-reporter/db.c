@@ -144,3 +144,16 @@ int fr_refund_shipping(wb_pg *pg, const char *store, const char *reason_code) {
     PQclear(res);
     return yes;
 }
+
+int fr_stock_published(wb_pg *pg, const wb_store *store, const char *sku) {
+    /* The same rule as stock-publisher's routes (stores WHERE enabled AND
+     * stock_sync, joined with product_mappings by sku): then the WMS's
+     * level is what the shop holds, and the bridge sends it. */
+    if (!store->enabled || !store->stock_sync) return 0;
+    const char *p[] = {store->id, sku};
+    PGresult *res = wb_pg_query(pg, "SELECT 1 FROM product_mappings WHERE store_id = $1 AND sku = $2", 2, p);
+    if (!res) return -1;
+    int yes = PQntuples(res) > 0;
+    PQclear(res);
+    return yes;
+}

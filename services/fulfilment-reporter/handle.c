@@ -28,6 +28,39 @@ static bool needs_shop(const wb_fulfilment_msg *m, const fr_settings *set) {
     }
 }
 
+/* The returns of m with each line's restock flag as Shopify should apply
+ * it: the WMS's flag only where the bridge does not publish the shop's stock
+ * of the sku. Where it does, the WMS raises its level for the returned item
+ * and stock-publisher sets the shop's value from it; a restock by the shop
+ * as well would count the item twice (oversell). *out (malloc'd, lines too;
+ * the strings stay m's) is freed with free_returns. 0, or -1 on error. */
+static int shop_returns(wb_pg *pg, const wb_store *store, const wb_fulfilment_msg *m, wb_return **out) {
+    *out = calloc(m->n_returns ? m->n_returns : 1, sizeof **out);
+    for (size_t i = 0; i < m->n_returns; i++) {
+        wb_return *ret = &(*out)[i];
+        *ret = m->returns[i];
+        ret->lines = calloc(ret->n_lines ? ret->n_lines : 1, sizeof *ret->lines);
+        for (size_t k = 0; k < ret->n_lines; k++) {
+            wb_return_line *l = &ret->lines[k];
+            *l = m->returns[i].lines[k];
+            if (!l->restock) continue;
+            int published = fr_stock_published(pg, store, l->sku);
+            if (published < 0) return -1;
+            if (published) {
+                l->restock = false;
+                wb_info(m->store_id, "order %s: return %s: sku %s back on stock through the WMS's level, "
+                        "not restocked in the shop", m->order_id, ret->id, l->sku);
+            }
+        }
+    }
+    return 0;
+}
+
+static void free_returns(wb_return *rets, size_t n) {
+    for (size_t i = 0; rets && i < n; i++) free(rets[i].lines);
+    free(rets);
+}
+
 fr_outcome fr_handle(reporter *r, const wb_fulfilment_msg *m, char *why, size_t whylen) {
     wb_pg *pg = r->svc->pg;
     wb_store store;
@@ -71,6 +104,23 @@ fr_outcome fr_handle(reporter *r, const wb_fulfilment_msg *m, char *why, size_t 
         out = FR_FAIL;
         goto done;
     }
+    /* Returns go to the shop with the restock flags it should apply. */
+    wb_fulfilment_msg shop_msg = *m;
+    wb_return *rets = NULL;
+    /* Shopify takes a disposition per line; WooCommerce restocks per
+     * refund, and its refunds are grouped (and named, R1/restock, R1/keep)
+     * by the WMS's flags, so woo.c decides per refund. */
+    if (m->type == WB_FULFILMENT_RETURNED && strcmp(store.platform, "shopify") == 0) {
+        if (shop_returns(pg, &store, m, &rets) != 0) {
+            snprintf(why, whylen, "reading the product mappings: %s", wb_pg_error(pg));
+            free_returns(rets, m->n_returns);
+            cJSON_Delete(creds);
+            out = FR_RETRY;
+            goto done;
+        }
+        shop_msg.returns = rets;
+    }
+    m = &shop_msg;
     wb_shop_opts opts = {0};
     wb_shop_opts_defaults(&opts);
     if (strcmp(store.platform, "shopify") == 0) {
@@ -86,6 +136,7 @@ fr_outcome fr_handle(reporter *r, const wb_fulfilment_msg *m, char *why, size_t 
         out = fr_woo_event(r, &store, w, m, &set, why, whylen);
         wb_woo_free(w);
     }
+    free_returns(rets, shop_msg.n_returns);
     cJSON_Delete(creds);
 done:
     wb_store_free(&store);

@@ -27,6 +27,8 @@ typedef struct fr_config {
     const char *group;     /* WB_FULFIL_GROUP, default fulfilment-reporter */
     int retry_ms;          /* WB_FULFIL_RETRY_MS: first wait of a held event, default 2000 */
     int retry_max_ms;      /* WB_FULFIL_RETRY_MAX_MS: longest wait, default 60000 */
+    int hold_max_ms;       /* WB_FULFIL_HOLD_MAX_MS: how long an event may wait in place
+                              before it goes to the dead-letter topic, default 900000 */
     int die_after_send;    /* WB_FULFIL_TEST_DIE_AFTER_SEND=N: test hook, SIGKILL itself
                               after the N-th shop call that changed something,
                               before it is recorded (0: never) */
@@ -40,6 +42,7 @@ typedef struct fr_held {
     rd_kafka_message_t **msgs;
     size_t n, cap;
     int64_t next_try_ms;
+    int64_t since_ms; /* when the first of msgs began to wait */
     int backoff_ms;
 } fr_held;
 
@@ -106,6 +109,11 @@ int fr_claim_shipping(wb_pg *pg, const char *store, const char *order, const cha
 /* 1 when the store's rule for the reason code refunds shipping, 0 when not
  * (or no rule), -1 on error. */
 int fr_refund_shipping(wb_pg *pg, const char *store, const char *reason_code);
+
+/* 1 when the bridge publishes the store's stock of sku (stock-publisher
+ * sends it: store enabled with stock_sync, the sku mapped), 0 when not, -1
+ * on error. */
+int fr_stock_published(wb_pg *pg, const wb_store *store, const char *sku);
 
 /* The test hook: called right after a shop call that changed something. */
 void fr_after_send(reporter *r);

@@ -198,6 +198,30 @@ static int64_t shipping_cents(const cJSON *order) {
     return sum;
 }
 
+/* Whether WooCommerce should restock the refund of the return's lines whose
+ * WMS flag is `restock`: only when none of them is an sku whose stock the
+ * bridge publishes. Where it does, the WMS raises its level for the returned
+ * item and stock-publisher sets the shop's value from it, so a restock by
+ * the refund would count it twice (oversell). A refund restocks all its
+ * lines or none, and its report id follows the WMS's flags (a redelivery
+ * must find the refund made before), so a mixed group is not restocked in
+ * the shop: too little shown is safer than too much. 1, 0 or -1 (error). */
+static int shop_restocks(woo_ctx *c, const wb_return *ret, bool restock) {
+    if (!restock) return 0;
+    int published_any = 0, unpublished_any = 0;
+    for (size_t i = 0; i < ret->n_lines; i++) {
+        if (!ret->lines[i].restock) continue;
+        int p = fr_stock_published(c->r->svc->pg, c->store, ret->lines[i].sku);
+        if (p < 0) return -1;
+        if (p) published_any = 1;
+        else unpublished_any = 1;
+    }
+    if (published_any)
+        wb_info(c->m->store_id, "order %s: return %s: back on stock through the WMS's level, not restocked in the "
+                "shop%s", c->m->order_id, ret->id, unpublished_any ? " (with skus the bridge does not publish)" : "");
+    return !published_any;
+}
+
 /* One refund: the return's lines with the given restock flag. */
 static fr_outcome refund_group(woo_ctx *c, const cJSON *order, const wb_return *ret, bool restock,
                                const char *report_id, bool with_shipping) {
@@ -221,6 +245,11 @@ static fr_outcome refund_group(woo_ctx *c, const cJSON *order, const wb_return *
         break;
     }
     case FR_REPORT_NEW: break;
+    }
+    int shop_restock = shop_restocks(c, ret, restock);
+    if (shop_restock < 0) {
+        snprintf(c->why, c->whylen, "reading the product mappings: %s", wb_pg_error(c->r->svc->pg));
+        return FR_RETRY;
     }
     if (with_shipping) {
         /* Shipping is refunded once per order, whichever return comes first. */
@@ -286,7 +315,7 @@ static fr_outcome refund_group(woo_ctx *c, const cJSON *order, const wb_return *
     snprintf(reason, sizeof reason, "Return %s (%s) %s", ret->id, ret->reason_code, marker);
     cJSON_AddStringToObject(body, "reason", reason);
     cJSON_AddBoolToObject(body, "api_refund", true);
-    cJSON_AddBoolToObject(body, "api_restock", restock);
+    cJSON_AddBoolToObject(body, "api_restock", shop_restock == 1);
     cJSON *doc;
     int rc = call(c, "POST", path, body, &doc, &bad);
     cJSON_Delete(body);

@@ -302,6 +302,8 @@ def test_shopify_fully_fulfilled_order_is_closed_when_the_store_asks():
 
 
 def test_shopify_return_refunds_lines_restocks_per_flag_and_shipping_once():
+    # SR's skus have no product mapping: the bridge does not publish their
+    # stock, so the WMS's restock flag goes to the shop as it is.
     o = shipped_shopify_order([(0, 2, "10.00"), (1, 1, "30.00"), (2, 1, "5.00")], f"RS{RUN}")
     oid = o["id"]
     a, b, c = o["lines"]
@@ -329,6 +331,88 @@ def test_shopify_return_refunds_lines_restocks_per_flag_and_shipping_once():
     assert available(SR, c["sku"]) == stock[c["sku"]] + 1
     # Returned and processed: the order is closed again (a return reopens it).
     assert got["closed"], got
+
+
+def map_sku(store, sku):
+    """A product mapping: with the store's stock_sync on, stock-publisher
+    publishes this sku's stock to the shop from the WMS's level."""
+    h.psql(f"INSERT INTO product_mappings (store_id, shop_product_id, sku) "
+           f"VALUES ({h.sql_literal(store)}, {h.sql_literal('m-' + sku)}, {h.sql_literal(sku)})")
+
+
+def unmap_sku(store, sku):
+    h.psql(f"DELETE FROM product_mappings WHERE store_id = {h.sql_literal(store)} AND sku = {h.sql_literal(sku)}")
+
+
+def send_stock_value(store, sku, value):
+    """What stock-publisher does once the WMS has the returned item back on
+    stock: set the shop's value (shopsim's first location) from the level."""
+    W.sim.call("POST", f"/_sim/stores/{store}/stock", {"sku": sku, "quantity": value})
+
+
+def test_woocommerce_return_of_published_stock_is_raised_once_by_the_stock_value():
+    o = place(WT, [(2, 2, "7.00"), (1, 1, "3.00")])
+    oid, (line, other) = o["id"], o["lines"]
+    sku = line["sku"]
+    W.sim.call("PATCH", f"/_sim/stores/{WT}/orders/{oid}", {"status": "completed"})
+    map_sku(WT, sku)
+    try:
+        before, before_other = available(WT, sku), available(WT, other["sku"])
+        # The WMS takes the item back on stock: the stock path sends the
+        # raised value first (the reporter is behind, as in the chaos run).
+        send_stock_value(WT, sku, before + 1)
+        # Both lines restocked by the WMS; `other` is not published by the
+        # bridge, but one refund restocks all its lines or none: none.
+        r = {"id": f"RP-{RUN}", "reason_code": "unwanted", "lines": [ret_line(line, 1, True), ret_line(other, 1, True)]}
+        h.produce(TOPIC, [event(WT, oid, "returned", returns=[r])])
+        h.wait_for("refund done", lambda: report_state(WT, oid, "refund", r["id"]) == "done", 60, 0.2)
+        got = order(WT, oid)
+        assert [(x["restock"], x["amount"]) for x in got["refunds"]] == [(False, "10.00")], got["refunds"]
+        assert available(WT, sku) == before + 1, "raised once, by the stock value"
+        assert available(WT, other["sku"]) == before_other, "a mixed refund restocks nothing in the shop"
+        assert "not restocked in the shop" in W.reporter.output()
+    finally:
+        unmap_sku(WT, sku)
+
+
+def test_shopify_return_of_published_stock_is_raised_once_by_the_stock_value():
+    o = shipped_shopify_order([(2, 2, "5.00"), (1, 1, "3.00")], f"RP{RUN}")
+    oid, (line, other) = o["id"], o["lines"]
+    sku = line["sku"]
+    map_sku(SR, sku)
+    try:
+        before, before_other = available(SR, sku), available(SR, other["sku"])
+        first = W.sim.call("GET", f"/_sim/stores/{SR}/stock?sku={sku}")[0]["available"]
+        send_stock_value(SR, sku, first + 1)
+        r = {"id": f"RP-{RUN}", "reason_code": "unwanted", "lines": [ret_line(line, 1, True), ret_line(other, 1, True)]}
+        h.produce(TOPIC, [event(SR, oid, "returned", returns=[r])])
+        h.wait_for("return done", lambda: report_state(SR, oid, "return", r["id"]) == "done", 60, 0.2)
+        got = order(SR, oid)
+        assert [x["amount"] for x in got["refunds"]] == ["8.00"], got["refunds"]
+        assert [l["returned"] for l in got["lines"]] == [1, 1], got["lines"]
+        assert available(SR, sku) == before + 1, "raised once, by the stock value (NOT_RESTOCKED)"
+        # Per line on Shopify: the sku the bridge does not publish is RESTOCKED.
+        assert available(SR, other["sku"]) == before_other + 1
+    finally:
+        unmap_sku(SR, sku)
+
+
+def test_store_without_stock_sync_restocks_in_the_shop():
+    o = place(WC, [(0, 1, "9.00")])
+    oid, line = o["id"], o["lines"][0]
+    W.sim.call("PATCH", f"/_sim/stores/{WC}/orders/{oid}", {"status": "completed"})
+    map_sku(WC, line["sku"])
+    h.bridgectl("store", "set", WC, "stock_sync", "false")
+    try:
+        before = available(WC, line["sku"])
+        r = {"id": f"RS-{RUN}", "reason_code": "unwanted", "lines": [ret_line(line, 1, True)]}
+        h.produce(TOPIC, [event(WC, oid, "returned", returns=[r])])
+        h.wait_for("refund done", lambda: report_state(WC, oid, "refund", r["id"]) == "done", 60, 0.2)
+        assert [x["restock"] for x in order(WC, oid)["refunds"]] == [True]
+        assert available(WC, line["sku"]) == before + 1, "the bridge does not publish: the shop restocks"
+    finally:
+        h.bridgectl("store", "set", WC, "stock_sync", "true")
+        unmap_sku(WC, line["sku"])
 
 
 def test_shopify_return_line_not_fulfilled_goes_to_dead_letters():
@@ -469,6 +553,72 @@ def test_undecodable_and_unknown_store_go_to_dead_letters():
         return mine if len(mine) >= 2 else None
     letters = h.wait_for("two dead letters", found, 60, 0.5)
     assert any("fulfilment-reporter" in v and "unknown store" in v for v in letters), letters
+
+
+def murmur2_partition(key, partitions):
+    """The producers' partitioner (murmur2_random, as the Java client)."""
+    data = key.encode()
+    m, seed = 0x5bd1e995, 0x9747b28c
+    hv = (seed ^ len(data)) & 0xffffffff
+    n4 = len(data) // 4 * 4
+    for i in range(0, n4, 4):
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = (k * m) & 0xffffffff
+        k ^= k >> 24
+        k = (k * m) & 0xffffffff
+        hv = ((hv * m) & 0xffffffff) ^ k
+    rest = data[n4:]
+    if len(rest) >= 3:
+        hv ^= rest[2] << 16
+    if len(rest) >= 2:
+        hv ^= rest[1] << 8
+    if rest:
+        hv ^= rest[0]
+        hv = (hv * m) & 0xffffffff
+    hv ^= hv >> 13
+    hv = (hv * m) & 0xffffffff
+    hv ^= hv >> 15
+    return (hv & 0x7fffffff) % partitions
+
+
+def test_event_waiting_past_the_bound_goes_to_dead_letters_and_its_partition_goes_on():
+    W.reporter.stop()
+    W.reporter.cleanup()
+    W.reporter = start_reporter({"WB_FULFIL_HOLD_MAX_MS": "3000"})
+    try:
+        # Never dispatched, so never `completed`: its refund can never be made.
+        o = place(WN, [(0, 1, "10.00")])
+        oid, line = o["id"], o["lines"][0]
+        key = f"{WN}/{oid}"
+        part = murmur2_partition(key, 6)
+        other = next(p for p in (place(WN, [(1, 1, "5.00")]) for _ in range(60))
+                     if murmur2_partition(f"{WN}/{p['id']}", 6) == part)
+        r = {"id": f"RW-{RUN}", "reason_code": "unwanted", "lines": [ret_line(line, 1, True)]}
+        sid = f"W{RUN}"
+        h.produce(TOPIC, [event(WN, oid, "returned", returns=[r]),
+                          event(WN, other["id"], "dispatched", [shipment(sid, [(other["lines"][0], 1)])])])
+        letters = h.wait_for("dead letter", lambda: [v for (_, _, k, v) in h.consume("bridge.deadletter.v1", key,
+                                                                                      idle_seconds=2) if k == key],
+                             60, 0.5)
+        assert any(f"order {oid} returned: gave up after waiting" in v and
+                   "waiting for the order to be completed (status processing)" in v for v in letters), letters
+        h.wait_for("the next event on the partition reported",
+                   lambda: report_state(WN, other["id"], "shipment", sid) == "done", 60, 0.2)
+        mine = [p for (p, _, k, _) in h.consume(TOPIC, f"{WN}/", idle_seconds=2) if k in (key, f"{WN}/{other['id']}")]
+        assert len(set(mine)) == 1, f"both orders on one partition: {mine}"
+        assert not order(WN, oid)["refunds"]
+        assert marked_notes(order(WN, other["id"]), f"[shipment {sid}]")
+    finally:
+        W.reporter.stop()
+        W.reporter.cleanup()
+        W.reporter = start_reporter()
+
+
+def test_bad_hold_bound_is_refused_at_start():
+    env = dict(h.os.environ, WB_HTTP_PORT="0", WB_MASTER_KEY=h.MASTER_KEY, WB_FULFIL_HOLD_MAX_MS="10")
+    p = h.subprocess.run([str(h.BUILD / "bin" / "fulfilment-reporter")], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert p.returncode == 2 and "WB_FULFIL_HOLD_MAX_MS" in p.stdout + p.stderr, (p.returncode, p.stderr)
 
 
 def test_graceful_stop_exits_0():
