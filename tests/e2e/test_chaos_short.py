@@ -13,11 +13,11 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = os.environ.get("WB_BUILD_DIR", str(ROOT / "build-asan"))
 
-# Stock mismatches the run diagnoses as two known bugs (docs/chaos.md, "Found"): reported on their own
-# lines and failing the test only with WB_CHAOS_STRICT=1, until the stock path and the WooCommerce refunds
-# are mended. Any other wrong stock value fails.
+# Stock mismatches the run diagnoses as the two bugs found and mended (docs/chaos.md, "Found", 1 and 2):
+# reported on their own line and failing the test like any other wrong value. WB_CHAOS_LENIENT=1 only
+# prints them, for bisecting.
 KNOWN = ["stock wrong: in-flight counted twice", "stock wrong: shop moved after the last value sent"]
-STRICT = bool(os.environ.get("WB_CHAOS_STRICT"))
+STRICT = not os.environ.get("WB_CHAOS_LENIENT")
 
 CHECKS = {
     "chaos_no_order_lost": ["orders lost"],
@@ -35,7 +35,7 @@ def main():
     argv = [sys.executable, str(ROOT / "tests" / "chaos" / "chaos.py"), "--build", BUILD,
             "--stores", "4", "--orders", "40", "--events", "1500", "--duration", "45", "--seed", "11",
             "--kills", "2", "--load-skus", "100", "--settle", "240", "--quiet", "15", "--consume-idle", "4",
-            "--drop-webhooks", os.environ.get("WB_CHAOS_DROP_WEBHOOKS", "woocommerce")]
+            "--drop-webhooks", os.environ.get("WB_CHAOS_DROP_WEBHOOKS", "both")]
     p = subprocess.run(argv, capture_output=True, text=True, timeout=560)
     out = p.stdout + p.stderr
     counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^  ([a-z].*): (\d+)$", out, re.M)}
@@ -58,7 +58,7 @@ def main():
             failed += 1
             print(f"FAIL chaos_stock_known_bugs: {known}")
         elif known:
-            print(f"known bugs seen (not failing without WB_CHAOS_STRICT=1): {known}")
+            print(f"known bugs seen (not failing with WB_CHAOS_LENIENT=1): {known}")
         else:
             print("PASS chaos_stock_known_bugs")
         if "NOT settled" in out:
