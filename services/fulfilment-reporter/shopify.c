@@ -68,13 +68,15 @@ int sh_user_errors(sh_ctx *c, const cJSON *payload) {
     return -1;
 }
 
-static cJSON *order_state(sh_ctx *c, fr_outcome *bad) {
+/* Reads the order through `document` (a query taking $id); NULL with the reason
+ * when the call fails or the shop has no such order. */
+cJSON *sh_read_order(sh_ctx *c, const char *document, fr_outcome *bad) {
     char gid[128];
     snprintf(gid, sizeof gid, "gid://shopify/Order/%s", c->m->order_id);
     cJSON *vars = cJSON_CreateObject();
     cJSON_AddStringToObject(vars, "id", gid);
     cJSON *doc;
-    int rc = sh_run(c, wb_gql_fulfilment_state, vars, 0, &doc, bad);
+    int rc = sh_run(c, document, vars, 0, &doc, bad);
     cJSON_Delete(vars);
     if (rc != 0) return NULL;
     if (!cJSON_IsObject(sh_path_get(doc, "data", "order", NULL))) {
@@ -166,7 +168,7 @@ static fr_outcome fulfil(sh_ctx *c, const wb_shipment *s) {
         snprintf(c->why, c->whylen, "recording the report: %s", wb_pg_error(pg));
         return FR_RETRY;
     }
-    cJSON *doc = order_state(c, &bad);
+    cJSON *doc = sh_read_order(c, wb_gql_fulfilment_state, &bad);
     if (!doc) goto failed;
     if (st == FR_REPORT_PENDING) {
         const char *found = find_fulfillment(doc, s->tracking_number);

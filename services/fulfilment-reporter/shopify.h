@@ -25,6 +25,8 @@ const char *sh_gid_tail(const char *gid);
 /* Runs a document; 0 with *doc holding data, or -1 with why and *bad (a
  * transport error or top-level errors: FR_RETRY). */
 int sh_run(sh_ctx *c, const char *document, const cJSON *vars, double cost, cJSON **doc, fr_outcome *bad);
+/* The order read through `document` (a query taking $id), or NULL with why. */
+cJSON *sh_read_order(sh_ctx *c, const char *document, fr_outcome *bad);
 /* -1 with why when the payload has userErrors, else 0. */
 int sh_user_errors(sh_ctx *c, const cJSON *payload);
 

@@ -17,24 +17,6 @@
 #include "shopify.h"
 #include "wb/log.h"
 
-static cJSON *read_order(sh_ctx *c, fr_outcome *bad) {
-    char gid[128];
-    snprintf(gid, sizeof gid, "gid://shopify/Order/%s", c->m->order_id);
-    cJSON *vars = cJSON_CreateObject();
-    cJSON_AddStringToObject(vars, "id", gid);
-    cJSON *doc;
-    int rc = sh_run(c, wb_gql_return_state, vars, 0, &doc, bad);
-    cJSON_Delete(vars);
-    if (rc != 0) return NULL;
-    if (!cJSON_IsObject(sh_path_get(doc, "data", "order", NULL))) {
-        snprintf(c->why, c->whylen, "order %s not found in the shop", c->m->order_id);
-        *bad = FR_FAIL;
-        cJSON_Delete(doc);
-        return NULL;
-    }
-    return doc;
-}
-
 static const cJSON *nodes(const cJSON *o, const char *conn) {
     return sh_path_get(o, conn, "nodes", NULL);
 }
@@ -294,7 +276,7 @@ static fr_outcome one_return(sh_ctx *c, const wb_return *ret) {
         return FR_RETRY;
     }
     fr_outcome bad = FR_RETRY;
-    cJSON *state = read_order(c, &bad), *created = NULL, *processed = NULL;
+    cJSON *state = sh_read_order(c, wb_gql_return_state, &bad), *created = NULL, *processed = NULL;
     if (!state) goto failed;
     const cJSON *order = sh_path_get(state, "data", "order", NULL);
     const cJSON *rt = find_return(order, marker);
