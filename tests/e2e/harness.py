@@ -33,6 +33,20 @@ class Reporter:
             print(f"FAIL {name}: {exc!r}"[:2000], flush=True)
             return False
 
+    def run_module(self, setup, namespace, cleanup):
+        """A test module's main: setup, then every test_* function of
+        namespace (a module's globals(), in definition order), then cleanup,
+        which runs whatever happened and must cope with a half-done setup.
+        Returns the exit status."""
+        try:
+            if self.run("setup", setup):
+                for name, fn in list(namespace.items()):
+                    if name.startswith("test_") and callable(fn):
+                        self.run(name[5:], fn)
+        finally:
+            cleanup()
+        return 1 if self.failures else 0
+
 
 def wait_for(what, predicate, timeout=30, interval=0.1):
     deadline = time.time() + timeout

@@ -177,22 +177,17 @@ def test_graceful_stop_exits_0():
     h.assert_clean_stop(process)
 
 
-def main():
-    if not R.run("setup", setup):
-        if W.sim:
-            W.sim.close()
-        return 1
-    try:
-        for name, fn in list(globals().items()):
-            if name.startswith("test_"):
-                R.run(name[5:], fn)
-    finally:
-        if W.reporter:
-            W.reporter.stop()
-            W.reporter.cleanup()
+def cleanup():
+    if W.reporter:
+        W.reporter.stop()
+        W.reporter.cleanup()
+    if W.sim:
         W.sim.close()
-        h.psql(f"DELETE FROM stores WHERE id = {h.sql_literal(STORE)}")
-    return 1 if R.failures else 0
+    h.psql(f"DELETE FROM stores WHERE id = {h.sql_literal(STORE)}")
+
+
+def main():
+    return R.run_module(setup, globals(), cleanup)
 
 
 if __name__ == "__main__":

@@ -173,27 +173,18 @@ def test_errors():
     assert rep["consumer_lag"] == [] and any("WB_REDIS_URL is not set" in n for n in rep["notes"]), rep["notes"]
 
 
-def main():
-    if not R.run("setup", setup):
-        for p in (W.publisher, W.reporter):
-            if p:
-                p.stop()
-                p.cleanup()
-        if W.sim:
-            W.sim.close()
-        return 1
-    try:
-        for name, fn in list(globals().items()):
-            if name.startswith("test_"):
-                R.run(name[5:], fn)
-    finally:
-        for p in (W.publisher, W.reporter):
-            if p:
-                p.stop()
-                p.cleanup()
+def cleanup():
+    for p in (W.publisher, W.reporter):
+        if p:
+            p.stop()
+            p.cleanup()
+    if W.sim:
         W.sim.close()
-        h.psql(f"DELETE FROM stores WHERE id IN ({h.sql_literal(FLUSH)}, {h.sql_literal(HOLD)})")
-    return 1 if R.failures else 0
+    h.psql(f"DELETE FROM stores WHERE id IN ({h.sql_literal(FLUSH)}, {h.sql_literal(HOLD)})")
+
+
+def main():
+    return R.run_module(setup, globals(), cleanup)
 
 
 if __name__ == "__main__":

@@ -163,19 +163,14 @@ def test_usage_errors():
             raise AssertionError(f"case {i}: {exc}") from None
 
 
-def main():
-    if not R.run("setup", setup):
-        if W.sim:
-            W.sim.close()
-        return 1
-    try:
-        for name, fn in list(globals().items()):
-            if name.startswith("test_"):
-                R.run(name[5:], fn)
-    finally:
+def cleanup():
+    if W.sim:
         W.sim.close()
-        h.psql("DELETE FROM stores WHERE id IN (" + ", ".join(h.sql_literal(s) for s in (SP, SPLOW, WOO, WOORO)) + ")")
-    return 1 if R.failures else 0
+    h.psql("DELETE FROM stores WHERE id IN (" + ", ".join(h.sql_literal(s) for s in (SP, SPLOW, WOO, WOORO)) + ")")
+
+
+def main():
+    return R.run_module(setup, globals(), cleanup)
 
 
 if __name__ == "__main__":

@@ -193,25 +193,17 @@ def test_graceful_stop_exits_0():
     h.assert_clean_stop(process)
 
 
-def main():
-    if not R.run("setup", setup):
-        if W.ingest:
-            W.ingest.stop()
-            W.ingest.cleanup()
-        if W.sim:
-            W.sim.close()
-        return 1
-    try:
-        for name, fn in list(globals().items()):
-            if name.startswith("test_"):
-                R.run(name[5:], fn)
-    finally:
-        if W.ingest:
-            W.ingest.stop()
-            W.ingest.cleanup()
+def cleanup():
+    if W.ingest:
+        W.ingest.stop()
+        W.ingest.cleanup()
+    if W.sim:
         W.sim.close()
-        h.psql(f"DELETE FROM stores WHERE id IN ({h.sql_literal(WOO)}, {h.sql_literal(RO)}, {h.sql_literal(AUTH)})")
-    return 1 if R.failures else 0
+    h.psql(f"DELETE FROM stores WHERE id IN ({h.sql_literal(WOO)}, {h.sql_literal(RO)}, {h.sql_literal(AUTH)})")
+
+
+def main():
+    return R.run_module(setup, globals(), cleanup)
 
 
 if __name__ == "__main__":

@@ -17,17 +17,11 @@ import urllib.error
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+import harness as h  # noqa: E402
+
 SERVICES = ["order-ingest", "catalog-ingest", "stock-publisher", "fulfilment-reporter"]
-failures = 0
-
-
-def report(name, error=None):
-    global failures
-    if error:
-        failures += 1
-        print(f"FAIL {name}: {error}", flush=True)
-    else:
-        print(f"PASS {name}", flush=True)
+R = h.Reporter()
 
 
 def binary(service):
@@ -177,21 +171,11 @@ def check_waits_for_postgres_at_start():
 
 def main():
     for service in SERVICES:
-        for name, check in ((f"{service}_lifecycle", check_service_lifecycle),
-                            (f"{service}_bad_config_exits_2", check_bad_config)):
-            try:
-                check(service)
-                report(name)
-            except Exception as exc:  # noqa: BLE001 - every failure is reported
-                report(name, repr(exc))
-    for name, check in (("waits_for_postgres_at_start", check_waits_for_postgres_at_start),
-                        ("postgres_down_makes_readyz_503", check_postgres_down_makes_readyz_503)):
-        try:
-            check()
-            report(name)
-        except Exception as exc:  # noqa: BLE001
-            report(name, repr(exc))
-    return 1 if failures else 0
+        R.run(f"{service}_lifecycle", check_service_lifecycle, service)
+        R.run(f"{service}_bad_config_exits_2", check_bad_config, service)
+    R.run("waits_for_postgres_at_start", check_waits_for_postgres_at_start)
+    R.run("postgres_down_makes_readyz_503", check_postgres_down_makes_readyz_503)
+    return 1 if R.failures else 0
 
 
 if __name__ == "__main__":
