@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
 """order-ingest benchmark: sustained signed Shopify webhooks per second
-through the HMAC check, mapping, the rules' PostgreSQL transaction and the
-Kafka ack (acks=all; a 200 is only given after it), with p50/p99 latency and
-the service's peak RSS. Every webhook is a different order, so each one is
-produced and recorded (no duplicates). Asserts nothing about time.
+through the HMAC check, mapping, the rules' PostgreSQL transaction (a
+group-commit transaction shared by the orders that arrive together, see
+docs/order-path.md) and the Kafka ack (acks=all; a 200 is only given after
+it and after the durable commit), with p50/p99 latency and the service's
+peak RSS. Every webhook is a different order, so each one is produced and
+recorded (no duplicates). Asserts nothing about time.
+
+It also prints the CPU that the stack's PostgreSQL and Kafka spent per
+webhook when they are scripts/stack's ($WB_STATE_DIR/postgres.pid,
+kafka.pid): on 2 cores the service, PostgreSQL, Kafka and the load
+generator share one budget.
 
     scripts/stack up && set -a && . .state/stack.env && set +a
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build
@@ -38,6 +45,28 @@ def cpu_seconds(pid):
     is what the service itself spends, whatever else runs)."""
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stack_cpu_seconds():
+    """{name: CPU seconds} of the stack's PostgreSQL (postmaster, its live
+    backends and the reaped ones) and Kafka, when scripts/stack runs them."""
+    state = pathlib.Path(os.environ.get("WB_STATE_DIR", ROOT / ".state"))
+    out = {}
+    for name in ("postgres", "kafka"):
+        try:
+            pid = int((state / f"{name}.pid").read_text().split()[0])
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+            for child in pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+                try:
+                    cf = pathlib.Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                    ticks += int(cf[11]) + int(cf[12])
+                except OSError:
+                    pass
+            out[name] = ticks / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
 
 
 def load(build, port, store, count, conns, first_id, prefix):
@@ -78,9 +107,10 @@ def main():
             perf = subprocess.Popen(["perf", "record", "-g", "-o", "/tmp/order-bench.perf", "-p", str(svc.proc.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
-        cpu0 = cpu_seconds(svc.proc.pid)
+        cpu0, stack0 = cpu_seconds(svc.proc.pid), stack_cpu_seconds()
         res = load(build, svc.port, store, args.count, args.conns, 2 * 10**12, f"M{run}")
         cpu = cpu_seconds(svc.proc.pid) - cpu0
+        stack = {k: v - stack0[k] for k, v in stack_cpu_seconds().items() if k in stack0}
         if perf:
             perf.send_signal(2)
             perf.wait()
@@ -101,6 +131,8 @@ def main():
     print(f"latency:             p50 {res['p50_ms']:.2f} ms  p99 {res['p99_ms']:.2f} ms  max {res['max_ms']:.2f} ms")
     print(f"service CPU:         {cpu:.2f} s = {cpu * 1e6 / max(res['ok'], 1):.0f} us per webhook "
           f"(one core would carry {res['ok'] / max(cpu, 1e-9):,.0f} webhooks/s of the service's own work)")
+    for name, secs in stack.items():
+        print(f"{name + ' CPU:':<21}{secs * 1e6 / max(res['ok'], 1):.0f} us per webhook (the stack's, same run)")
     print(f"machine load:        {os.getloadavg()[0]:.1f} (1-min load average at the end; {os.cpu_count()} cores)")
     print(f"order-ingest RSS:    {rss_kib / 1024:.1f} MiB peak (VmHWM)")
     figure("order-ingest webhooks per second", rate, "webhooks/s", 5000, "min")

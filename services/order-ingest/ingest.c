@@ -1,9 +1,12 @@
-/* Decide, produce, record: one transaction per order version, under an
- * advisory lock on store/order, so two deliveries of the same order (a
- * webhook retry racing the reconciler, two replicas) are serialised: the
- * second sees the first's row and is a duplicate. The row is written only
- * after Kafka acknowledged the message; if the commit then fails, the shop's
- * retry produces the same event_id again, which consumers recognise. */
+/* Decide, produce, record under an advisory lock on store/order, so two
+ * deliveries of the same order (a webhook retry racing the reconciler, two
+ * replicas) are serialised: the second sees the first's row and is a
+ * duplicate. The row is written only after Kafka acknowledged the message;
+ * if the commit then fails, the shop's retry produces the same event_id
+ * again, which consumers recognise. An order body goes through a
+ * group-commit batch (batch.c); a deletion known by its id only
+ * (oi_ingest_deleted, rare) has a transaction of its own here, under the
+ * same lock. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,33 +85,6 @@ static int read_prior(wb_pg *pg, const char *store_id, const char *order_id, oi_
         prior->state = state;
         if (last_message && !PQgetisnull(r, 0, 2)) *last_message = strdup(PQgetvalue(r, 0, 2));
     }
-    PQclear(r);
-    return 0;
-}
-
-/* read_prior and whether the webhook's receipt (may be NULL) is recorded, in
- * one round trip: the webhook path's statements are its cost. */
-static int read_prior_and_receipt(wb_pg *pg, const char *store_id, const char *order_id,
-                                  const char *receipt_key, oi_prior *prior, char *state,
-                                  size_t state_size, bool *seen) {
-    const char *p[] = {store_id, order_id, receipt_key};
-    PGresult *r = wb_pg_query(pg,
-        "SELECT o.version::bigint, o.state, EXISTS (SELECT 1 FROM webhook_receipts w "
-        "  WHERE w.store_id = $1 AND w.dedup_key = $3) "
-        "FROM (SELECT 1) AS one LEFT JOIN ingested_orders o "
-        "  ON o.store_id = $1 AND o.shop_order_id = $2", 3, p);
-    if (!r || PQntuples(r) != 1) {
-        PQclear(r);
-        return -1;
-    }
-    memset(prior, 0, sizeof *prior);
-    if (!PQgetisnull(r, 0, 0)) {
-        prior->exists = true;
-        prior->version = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-        snprintf(state, state_size, "%s", PQgetvalue(r, 0, 1));
-        prior->state = state;
-    }
-    *seen = PQgetvalue(r, 0, 2)[0] == 't';
     PQclear(r);
     return 0;
 }
@@ -203,6 +179,10 @@ static oi_status decide_and_send(oi_ctx *ctx, wb_pg *pg, const wb_store *store, 
                                  oi_action *action, char *err, size_t errlen) {
     wb_order_msg *m = &order->msg;
     *action = oi_decide(prior, order->cancelled, m->version, passes);
+    if (oi_refuse_nothing_open(order, *action, err, errlen)) {
+        rollback(pg);
+        return OI_UNMAPPED;
+    }
     char *json = NULL;
     if (oi_action_sends(*action)) {
         m->type = *action == OI_ACT_CREATE ? WB_ORDER_CREATED
@@ -237,25 +217,10 @@ const char *oi_status_outcome(oi_status st) {
 
 oi_status oi_ingest(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *order,
                     const char *receipt_key, oi_action *action, char *err, size_t errlen) {
-    wb_order_msg *m = &order->msg;
     oi_status prep = oi_prepare(ctx, pg, store, order, err, errlen);
     if (prep != OI_OK) return prep;
-    if (begin_locked(pg, store->id, m->order_id) != 0) return db_fail(pg, "lock", err, errlen);
-    oi_prior prior;
-    char state[32];
-    bool seen = false;
-    if (read_prior_and_receipt(pg, store->id, m->order_id, receipt_key, &prior, state, sizeof state,
-                               &seen) != 0)
-        return db_fail(pg, "read order", err, errlen);
-    if (seen) {
-        rollback(pg);
-        *action = OI_ACT_DUPLICATE;
-        wb_info(store->id, "order %s: webhook %s seen before, not sent again", m->order_id,
-                receipt_key);
-        return OI_OK;
-    }
-    return decide_and_send(ctx, pg, store, order, &prior, oi_filter_pass(store, order),
-                           receipt_key, action, err, errlen);
+    return oi_batch_ingest(ctx, store, order, receipt_key, oi_filter_pass(store, order), action, err,
+                           errlen);
 }
 
 oi_status oi_ingest_deleted(oi_ctx *ctx, wb_pg *pg, const wb_store *store, const char *order_id,

@@ -3,8 +3,10 @@
  * decides (rules.h), produces and records under a per-order lock.
  *
  * Threads: webhook handlers run on libmicrohttpd's threads, one per
- * connection; each borrows a PostgreSQL connection from the pool for the
- * request. svc->producer is thread-safe. */
+ * connection; each borrows a PostgreSQL connection from the pool only while
+ * it needs one (the store, a deletion), never while its order waits for its
+ * batch; the batchers (batch.c) have connections of their own.
+ * svc->producer is thread-safe. */
 #ifndef OI_INGEST_H
 #define OI_INGEST_H
 
@@ -26,6 +28,9 @@ typedef struct oi_config {
     const char *public_url;   /* WB_ORDER_PUBLIC_URL: where shops reach this service; when set,
                                  the reconciler re-creates missing shop webhooks */
     int receipt_retention_h;  /* WB_ORDER_RECEIPT_RETENTION_H: webhook receipts kept, default 168 */
+    int batchers;             /* WB_ORDER_BATCHERS: group-commit threads (batch.c), default 2 */
+    int batch_max;            /* WB_ORDER_BATCH_MAX: orders per transaction at most, default 128 */
+    int store_cache_ms;       /* WB_ORDER_STORE_CACHE_MS: stores and their rules cached, default 5000 */
 } oi_config;
 
 void oi_config_read(wb_env *env, oi_config *cfg);
@@ -48,10 +53,13 @@ wb_pg *oi_pool_get(oi_pool *p, char *err, size_t errlen);
 void oi_pool_put(oi_pool *p, wb_pg *pg, bool broken);
 void oi_pool_close(oi_pool *p);
 
+typedef struct oi_batcher oi_batcher;
+
 typedef struct oi_ctx {
     wb_service *svc;
     oi_config cfg;
     oi_pool pool;
+    oi_batcher *batcher; /* batch.c */
 } oi_ctx;
 
 typedef enum oi_status {
@@ -64,7 +72,9 @@ typedef enum oi_status {
 
 /* The store's configuration an order needs (prepare.c): names the warehouse
  * (order->msg.warehouse) and applies the "every SKU mapped" rule. OI_OK,
- * OI_UNMAPPED, OI_SHOP_DOWN or OI_DB_DOWN. oi_ingest() calls it. */
+ * OI_UNMAPPED, OI_SHOP_DOWN or OI_DB_DOWN. oi_ingest() calls it. pg may be
+ * NULL: a connection is then borrowed from ctx->pool when one is needed (a
+ * store whose rules are not cached, or the SKU rule). */
 oi_status oi_prepare(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *order, char *err,
                      size_t errlen);
 /* The label for an oi_status that is not OI_OK: kafka_unavailable, ... */
@@ -74,7 +84,9 @@ const char *oi_status_outcome(oi_status st);
  * shop.orders.v1 (key store/order_id, waiting for the ack) and records it in
  * ingested_orders (after the ack). receipt_key (may be NULL) is recorded in
  * webhook_receipts, and a receipt already there makes it a duplicate. Sets
- * *action; order->msg.type is set to what went out. */
+ * *action; order->msg.type is set to what went out. The decision, the
+ * message and the record go through a group-commit batch (batch.c); pg
+ * (may be NULL, see oi_prepare) only serves oi_prepare. */
 oi_status oi_ingest(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *order,
                     const char *receipt_key, oi_action *action, char *err, size_t errlen);
 
@@ -83,6 +95,15 @@ oi_status oi_ingest(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *ord
  * version max(now_ms, last version + 1). */
 oi_status oi_ingest_deleted(oi_ctx *ctx, wb_pg *pg, const wb_store *store, const char *order_id,
                             int64_t now_ms, oi_action *action, char *err, size_t errlen);
+
+/* batch.c: group commit. oi_batcher_start runs cfg.batchers threads, each
+ * with its own PostgreSQL connection; oi_batcher_stop joins them (after the
+ * HTTP server stopped). oi_batch_ingest queues one prepared order and
+ * returns its own outcome once its batch committed (or failed). */
+void oi_batcher_start(oi_ctx *ctx);
+void oi_batcher_stop(oi_ctx *ctx);
+oi_status oi_batch_ingest(oi_ctx *ctx, const wb_store *store, oi_order *order, const char *receipt_key,
+                          bool passes, oi_action *action, char *err, size_t errlen);
 
 /* {"SKU":qty,...} of the order's lines (malloc'd). */
 char *oi_open_quantities(const wb_order_msg *m);
@@ -105,6 +126,13 @@ int oi_store_acquire(wb_pg *pg, const unsigned char *key, const char *id, const 
 void oi_store_release(const wb_store *store);
 void oi_store_forget(const char *id);
 void oi_store_cache_clear(void);
+/* WB_ORDER_STORE_CACHE_MS (default 5000, 0: no caching); set before serving. */
+void oi_store_cache_set_ttl(int64_t ms);
+/* The store's order rules (prepare.c), cached alongside it with the same
+ * lifetime and forgotten with it: true with *locations (malloc'd JSON
+ * [[location, warehouse, is_default]], defaults first) when fresh. */
+bool oi_store_rules_get(const char *id, bool *require_sku_mapping, char **locations);
+void oi_store_rules_put(const char *id, bool require_sku_mapping, const char *locations);
 
 /* webhook.c: registers POST /webhooks/shopify and /webhooks/woocommerce. */
 void oi_add_routes(wb_service *svc, wb_http_server *http, void *ctx);

@@ -45,6 +45,7 @@ int main(void) {
                           .read_config = read_config, .add_routes = add_routes,
                           .run = run, .ctx = &ctx};
     int status = wb_service_main(&def);
+    oi_batcher_stop(&ctx);
     oi_pool_close(&ctx.pool);
     oi_store_cache_clear();
     return status;

@@ -39,6 +39,14 @@ typedef struct oi_order {
     char *status;       /* WooCommerce status */
     char *financial_status, *fulfillment_status; /* Shopify; fulfillment null -> "unfulfilled" */
     char *shop_location; /* Shopify: the first fulfillment order's assigned location (gid), when known */
+    bool nothing_open;  /* Shopify: every line's current_quantity is 0 (refunded, returned or
+                           edited away); msg.lines are the lines as placed. It can go out as a
+                           cancellation, not as a new order or an update (oi_ingest: dead letter) */
+    /* msg as oi_map_* validated and encoded it (type json_type); whoever
+     * changes msg afterwards frees it (NULL), and the producer reuses it
+     * when the type going out is json_type: one validating encode, not two. */
+    char *json;
+    wb_order_type json_type;
 } oi_order;
 
 enum { OI_MAP_OK = 0, OI_MAP_UNMAPPABLE = 1, OI_MAP_MALFORMED = -1 };

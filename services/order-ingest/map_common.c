@@ -246,6 +246,8 @@ void oi_addr_free(wb_address *a) {
 
 void oi_order_free(oi_order *o) {
     if (!o) return;
+    free(o->json);
+    o->json = NULL;
     wb_order_msg *m = &o->msg;
     free(m->event_id), free(m->store_id), free(m->order_id), free(m->order_number);
     free(m->created_at), free(m->currency), free(m->delivery_method.code);
@@ -281,7 +283,8 @@ int oi_map_finish(oi_order *o, char *err, size_t errlen) {
         snprintf(err, errlen, "order %s: %s", m->order_id, why);
         return OI_MAP_UNMAPPABLE;
     }
-    free(json);
+    o->json = json;
+    o->json_type = m->type;
     return OI_MAP_OK;
 }
 

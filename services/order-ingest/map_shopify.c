@@ -55,9 +55,14 @@ static int64_t sum_amounts(const cJSON *list, const char *key) {
     return sum;
 }
 
-static int map_lines(const cJSON *items, bool taxes_included, wb_order_msg *m, char *err,
-                     size_t errlen) {
-    int n = cJSON_GetArraySize(items);
+enum { NO_OPEN_LINE = -2 }; /* map_lines: every line is closed (current_quantity 0) */
+
+/* use_current: a line's current_quantity (what is left after edits, refunds
+ * and returns) caps its quantity and a closed line is left out; otherwise
+ * the quantities as placed. */
+static int map_lines(const cJSON *items, bool taxes_included, bool use_current, wb_order_msg *m,
+                     char *err, size_t errlen) {
+    int n = cJSON_GetArraySize(items), closed = 0;
     m->lines = calloc((size_t)(n ? n : 1), sizeof *m->lines);
     for (int i = 0; i < n; i++) {
         const cJSON *li = cJSON_GetArrayItem(items, i);
@@ -68,9 +73,12 @@ static int map_lines(const cJSON *items, bool taxes_included, wb_order_msg *m, c
         const cJSON *q = cJSON_GetObjectItemCaseSensitive(li, "quantity");
         const cJSON *cq = cJSON_GetObjectItemCaseSensitive(li, "current_quantity");
         int64_t qty = oi_jint(q);
-        /* An order edit leaves removed lines with current_quantity 0. */
-        if (cJSON_IsNumber(cq) && oi_jint(cq) < qty) qty = oi_jint(cq);
-        if (cJSON_IsNumber(cq) && qty <= 0) continue;
+        /* An order edit, a refund or a return leaves a line with current_quantity 0. */
+        if (use_current && cJSON_IsNumber(cq) && oi_jint(cq) < qty) qty = oi_jint(cq);
+        if (use_current && cJSON_IsNumber(cq) && qty <= 0) {
+            closed++;
+            continue;
+        }
         if (!id) {
             snprintf(err, errlen, "lines[%d]: no line id", i);
             return -1;
@@ -113,9 +121,24 @@ static int map_lines(const cJSON *items, bool taxes_included, wb_order_msg *m, c
     }
     if (!m->n_lines) {
         snprintf(err, errlen, "lines: the order has no line to fulfil");
-        return -1;
+        return closed ? NO_OPEN_LINE : -1;
     }
     return 0;
+}
+
+/* The lines left to fulfil; when none is left but the order had lines, the
+ * lines as placed, and out->nothing_open says so (ingest.c decides whether
+ * that version can go out: a cancellation can, a new order or a change
+ * cannot, and the change of an order the WMS is past is ignored anyway). */
+static int map_open_lines(const cJSON *items, bool taxes_included, oi_order *out, char *err,
+                          size_t errlen) {
+    wb_order_msg *m = &out->msg;
+    int rc = map_lines(items, taxes_included, true, m, err, errlen);
+    if (rc != NO_OPEN_LINE) return rc;
+    free(m->lines);
+    m->lines = NULL;
+    out->nothing_open = true;
+    return map_lines(items, taxes_included, false, m, err, errlen) == 0 ? 0 : -1;
 }
 
 int oi_map_shopify_json(const char *store_id, const cJSON *o, oi_order *out, char **order_id,
@@ -175,8 +198,8 @@ int oi_map_shopify_json(const char *store_id, const cJSON *o, oi_order *out, cha
     m->notification.mobile = phone ? oi_text(phone, 64) : NULL;
 
     const cJSON *ti = cJSON_GetObjectItemCaseSensitive(o, "taxes_included");
-    if (map_lines(cJSON_GetObjectItemCaseSensitive(o, "line_items"), cJSON_IsTrue(ti), m, err,
-                  errlen) != 0)
+    if (map_open_lines(cJSON_GetObjectItemCaseSensitive(o, "line_items"), cJSON_IsTrue(ti), out, err,
+                       errlen) != 0)
         goto unmappable;
 
     const cJSON *cancelled = cJSON_GetObjectItemCaseSensitive(o, "cancelled_at");

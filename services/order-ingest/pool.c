@@ -1,5 +1,6 @@
 /* The handler threads' PostgreSQL connections (see ingest.h). A request
- * holds one from the per-order lock to the commit, i.e. across the Kafka ack. */
+ * holds one only while it reads (its store, a deletion's transaction, the
+ * SKU rule); its order waits for its batch (batch.c) without one. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -99,40 +99,73 @@ static oi_status pick_warehouse(const wb_store *store, oi_order *order, const cJ
             }
         }
     }
-    if (chosen && wb_pv_keypart.ok(chosen) && strlen(chosen) <= 64) order->msg.warehouse = strdup(chosen);
+    if (chosen && wb_pv_keypart.ok(chosen) && strlen(chosen) <= 64) {
+        order->msg.warehouse = strdup(chosen);
+        /* Encoded again here, on the webhook's own thread, rather than in
+         * the batch, where every order's encoding would add to the wait of
+         * all. NULL when refused: the batch then tells why. */
+        free(order->json);
+        order->json = wb_order_msg_encode(&order->msg);
+        order->json_type = order->msg.type;
+    }
     else if (chosen) wb_warn(store->id, "warehouse \"%s\" is not a valid key part: order %s names none", chosen,
                              order->msg.order_id);
     return OI_OK;
 }
 
-oi_status oi_prepare(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *order, char *err,
-                     size_t errlen) {
-    (void)ctx;
-    wb_order_msg *msg = &order->msg;
-    cJSON *skus = cJSON_CreateArray();
-    for (size_t i = 0; i < msg->n_lines; i++) cJSON_AddItemToArray(skus, cJSON_CreateString(msg->lines[i].sku));
-    char *skus_json = cJSON_PrintUnformatted(skus);
-    cJSON_Delete(skus);
-    const char *p[] = {store->id, skus_json, order->cancelled ? "f" : "t"};
+/* The store's rules from PostgreSQL, then cached. 0, or -1 with err. */
+static int load_rules(wb_pg *pg, const wb_store *store, bool *require, char **locations, char *err,
+                      size_t errlen) {
+    const char *p[] = {store->id};
     PGresult *r = wb_pg_query(pg,
         "SELECT s.require_sku_mapping, "
         "  (SELECT coalesce(json_agg(json_build_array(l.shop_location_id, l.warehouse, l.is_default) "
         "                            ORDER BY l.is_default DESC, l.shop_location_id, l.warehouse), '[]') "
-        "     FROM store_locations l WHERE l.store_id = s.id), "
-        "  CASE WHEN s.require_sku_mapping AND $3::boolean THEN "
-        "    (SELECT coalesce(json_agg(DISTINCT u.sku), '[]') FROM json_array_elements_text($2::json) AS u(sku) "
-        "      WHERE NOT EXISTS (SELECT 1 FROM product_mappings m WHERE m.store_id = s.id AND m.sku = u.sku)) "
-        "  END "
-        "FROM stores s WHERE s.id = $1", 3, p);
-    free(skus_json);
+        "     FROM store_locations l WHERE l.store_id = s.id) "
+        "FROM stores s WHERE s.id = $1", 1, p);
     if (!r || PQntuples(r) != 1) {
         snprintf(err, errlen, "read store configuration: %s", r ? "store gone" : wb_pg_error(pg));
         PQclear(r);
-        return OI_DB_DOWN;
+        return -1;
     }
-    cJSON *maps = cJSON_Parse(PQgetvalue(r, 0, 1));
-    cJSON *unmapped = PQgetisnull(r, 0, 2) ? NULL : cJSON_Parse(PQgetvalue(r, 0, 2));
+    *require = PQgetvalue(r, 0, 0)[0] == 't';
+    *locations = strdup(PQgetvalue(r, 0, 1));
     PQclear(r);
+    oi_store_rules_put(store->id, *require, *locations);
+    return 0;
+}
+
+/* The order's SKUs without a product mapping (a JSON array, cJSON_Delete
+ * it), NULL with err when PostgreSQL failed. Product mappings change with
+ * the catalog, so this is read per order (only for a store with the rule). */
+static cJSON *unmapped_skus(wb_pg *pg, const wb_store *store, const wb_order_msg *msg, char *err,
+                            size_t errlen) {
+    cJSON *skus = cJSON_CreateArray();
+    for (size_t i = 0; i < msg->n_lines; i++) cJSON_AddItemToArray(skus, cJSON_CreateString(msg->lines[i].sku));
+    char *skus_json = cJSON_PrintUnformatted(skus);
+    cJSON_Delete(skus);
+    const char *p[] = {store->id, skus_json};
+    PGresult *r = wb_pg_query(pg,
+        "SELECT coalesce(json_agg(DISTINCT u.sku), '[]') FROM json_array_elements_text($2::json) AS u(sku) "
+        "WHERE NOT EXISTS (SELECT 1 FROM product_mappings m WHERE m.store_id = $1 AND m.sku = u.sku)", 2, p);
+    free(skus_json);
+    if (!r || PQntuples(r) != 1) {
+        snprintf(err, errlen, "read product mappings: %s", r ? "no answer" : wb_pg_error(pg));
+        PQclear(r);
+        return NULL;
+    }
+    cJSON *unmapped = cJSON_Parse(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return unmapped;
+}
+
+/* The rules applied to the order; pg serves the SKU rule. */
+static oi_status apply_rules(wb_pg *pg, const wb_store *store, oi_order *order, bool require,
+                             const char *locations, char *err, size_t errlen) {
+    wb_order_msg *msg = &order->msg;
+    cJSON *unmapped = NULL;
+    if (require && !order->cancelled && !(unmapped = unmapped_skus(pg, store, msg, err, errlen)))
+        return OI_DB_DOWN;
     oi_status st = OI_OK;
     if (cJSON_GetArraySize(unmapped) > 0) {
         char *list = cJSON_PrintUnformatted(unmapped);
@@ -141,9 +174,32 @@ oi_status oi_prepare(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *or
         free(list);
         st = OI_UNMAPPED;
     } else if (!msg->warehouse) {
+        cJSON *maps = cJSON_Parse(locations);
         st = pick_warehouse(store, order, maps, err, errlen);
+        cJSON_Delete(maps);
     }
-    cJSON_Delete(maps);
     cJSON_Delete(unmapped);
+    return st;
+}
+
+oi_status oi_prepare(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *order, char *err,
+                     size_t errlen) {
+    bool require = false;
+    char *locations = NULL;
+    bool cached = oi_store_rules_get(store->id, &require, &locations);
+    /* A cached store without the SKU rule needs no connection at all. */
+    wb_pg *borrowed = NULL;
+    if (!pg && (!cached || (require && !order->cancelled))) {
+        pg = borrowed = oi_pool_get(&ctx->pool, err, errlen);
+        if (!pg) {
+            free(locations);
+            return OI_DB_DOWN;
+        }
+    }
+    oi_status st = !cached && load_rules(pg, store, &require, &locations, err, errlen) != 0
+                       ? OI_DB_DOWN
+                       : apply_rules(pg, store, order, require, locations, err, errlen);
+    free(locations);
+    if (borrowed) oi_pool_put(&ctx->pool, borrowed, PQstatus(wb_pg_conn(borrowed)) != CONNECTION_OK);
     return st;
 }

@@ -2,6 +2,7 @@
 #include "rules.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -71,4 +72,12 @@ oi_action oi_decide(const oi_prior *prior, bool cancelled, int64_t version, bool
     if (prior->state && (strcmp(prior->state, "sent") == 0 || strcmp(prior->state, "accepted") == 0))
         return OI_ACT_UPDATE;
     return OI_ACT_PICKING;
+}
+
+bool oi_refuse_nothing_open(const oi_order *order, oi_action action, char *err, size_t errlen) {
+    if (!order->nothing_open || (action != OI_ACT_CREATE && action != OI_ACT_UPDATE)) return false;
+    snprintf(err, errlen, "order %s: lines: every line was refunded, returned or removed "
+             "(current_quantity 0): nothing to fulfil, not sent as %s", order->msg.order_id,
+             oi_action_name(action));
+    return true;
 }

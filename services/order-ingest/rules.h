@@ -48,4 +48,11 @@ bool oi_filter_pass(const wb_store *store, const oi_order *order);
 
 oi_action oi_decide(const oi_prior *prior, bool cancelled, int64_t version, bool passes_filter);
 
+/* A version with no line left open (oi_order.nothing_open: everything
+ * refunded, returned or edited away) goes out as a cancellation, and as
+ * nothing when the rules ignore it (the WMS is past it); a new order or an
+ * update would ask the WMS to fulfil nothing: true, with the reason in err,
+ * for those (the caller dead-letters it, OI_UNMAPPED). */
+bool oi_refuse_nothing_open(const oi_order *order, oi_action action, char *err, size_t errlen);
+
 #endif

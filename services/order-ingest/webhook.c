@@ -107,6 +107,24 @@ static int store_by_domain(wb_pg *pg, const char *domain, char *id, size_t size)
 }
 
 
+/* The request's PostgreSQL connection, borrowed from the pool when first
+ * needed; NULL (logged) when PostgreSQL cannot be reached. */
+static wb_pg *request_pg(request *r) {
+    if (r->pg) return r->pg;
+    char err[512];
+    r->pg = oi_pool_get(&r->ctx->pool, err, sizeof err);
+    if (!r->pg) wb_error(r->store.id, "webhook: postgresql unreachable: %s", err);
+    return r->pg;
+}
+
+/* Gives the connection back: an order waits for its batch without one. */
+static void release_pg(request *r) {
+    if (!r->pg) return;
+    bool broken = PQstatus(wb_pg_conn(r->pg)) != CONNECTION_OK;
+    oi_pool_put(&r->ctx->pool, r->pg, broken);
+    r->pg = NULL;
+}
+
 static void dead_letter(request *r, const char *key, const char *reason) {
     if (oi_dead_letter(r->ctx, r->store.id, "webhook", r->req->path, key, reason, r->req->body,
                        r->req->body_len) != 0) {
@@ -160,7 +178,7 @@ static void handle_order(request *r, bool force_cancel, const char *receipt_key)
     }
     if (force_cancel) order.cancelled = true;
     oi_action action;
-    oi_status st = oi_ingest(r->ctx, r->pg, &r->store, &order, receipt_key, &action, err, sizeof err);
+    oi_status st = oi_ingest(r->ctx, NULL, &r->store, &order, receipt_key, &action, err, sizeof err);
     if (st == OI_UNMAPPED) { /* a store rule (every SKU mapped): like an unmappable line */
         char *key = NULL;
         if (asprintf(&key, "%s/%s", r->store.id, order.msg.order_id) < 0) key = NULL;
@@ -205,11 +223,13 @@ static void handle_deleted(request *r) {
     cJSON_Delete(root);
     oi_action action;
     char err[512];
+    if (!request_pg(r)) RETURN_REPLY(r, 503, "{\"error\":\"postgresql unavailable\"}");
     oi_status st = oi_ingest_deleted(r->ctx, r->pg, &r->store, order_id, wb_wall_ms(), &action, err, sizeof err);
     finish_ingest(r, st, action, order_id, err);
 }
 
 static void handle_uninstalled(request *r) {
+    if (!request_pg(r)) RETURN_REPLY(r, 503, "{\"error\":\"postgresql unavailable\"}");
     const char *p[] = {r->store.id};
     if (wb_pg_exec(r->pg, "UPDATE stores SET enabled = false, updated_at = now() WHERE id = $1", 1, p) != 0) {
         wb_error(r->store.id, "app/uninstalled: store not disabled: %s", wb_pg_error(r->pg));
@@ -314,6 +334,7 @@ static void handle(request *r, const char *prefix) {
         oi_count(store_id, r->platform_name, "webhook", "store_disabled");
         RETURN_REPLY(r, 200, "{\"status\":\"ignored\",\"reason\":\"store disabled\"}");
     }
+    release_pg(r);
     dispatch(r);
 }
 
@@ -323,10 +344,7 @@ static void serve(const wb_http_request *req, wb_http_response *res, oi_ctx *ctx
     request r = {.ctx = ctx, .platform = platform, .platform_name = wb_platform_name(platform),
                  .req = req, .res = res, .topic = ""};
     handle(&r, prefix);
-    if (r.pg) {
-        bool broken = PQstatus(wb_pg_conn(r.pg)) != CONNECTION_OK;
-        oi_pool_put(&ctx->pool, r.pg, broken);
-    }
+    release_pg(&r);
     if (r.store_loaded) oi_store_release(r.cached);
     char code[8];
     snprintf(code, sizeof code, "%d", res->status);
@@ -356,6 +374,8 @@ void oi_add_routes(wb_service *svc, wb_http_server *http, void *arg) {
     oi_ctx *ctx = arg;
     ctx->svc = svc;
     oi_pool_init(&ctx->pool, svc->cfg.pg_dsn, ctx->cfg.pg_pool);
+    oi_store_cache_set_ttl(ctx->cfg.store_cache_ms);
+    oi_batcher_start(ctx);
     wb_http_route(http, "POST", SHOPIFY_PREFIX, shopify_handler, ctx);
     wb_http_route(http, "POST", WOO_PREFIX, woo_handler, ctx);
     wb_http_route(http, "POST", "/reconcile", reconcile_handler, ctx);

@@ -504,6 +504,44 @@ static int checker(const char *mode, const char *topic, int n, char **files) {
     return 0;
 }
 
+/* wb_json_int: the one checked conversion of a JSON number (a shop's
+ * answer) to an integer; a plain cast of NaN, infinity or a huge double is
+ * undefined behaviour, which UBSan would report here. */
+TEST(json_int_refuses_what_a_cast_would_get_wrong) {
+    int64_t out = 42;
+    cJSON *n = cJSON_CreateNumber(7.0);
+    CHECK(wb_json_int(n, 0, WB_JSON_INT_MAX, &out));
+    CHECK_INT(out, 7);
+    cJSON_SetNumberValue(n, -3);
+    CHECK(wb_json_int(n, -WB_JSON_INT_MAX, WB_JSON_INT_MAX, &out));
+    CHECK_INT(out, -3);
+    CHECK(!wb_json_int(n, 0, 10, &out)); /* below min */
+    cJSON_SetNumberValue(n, (double)WB_JSON_INT_MAX);
+    CHECK(wb_json_int(n, 0, WB_JSON_INT_MAX, &out));
+    CHECK_INT(out, WB_JSON_INT_MAX);
+    out = 42;
+    cJSON_SetNumberValue(n, 9007199254740994.0); /* past 2^53: not exact */
+    CHECK(!wb_json_int(n, -WB_JSON_INT_MAX, WB_JSON_INT_MAX, &out));
+    const double bad[] = {NAN, INFINITY, -INFINITY, 1e300, -1e300, 0x1p63, -0x1p64, 2.5};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON_SetNumberValue(n, bad[i]);
+        CHECK(!wb_json_int(n, -WB_JSON_INT_MAX, WB_JSON_INT_MAX, &out));
+        /* even with the widest bounds a careless caller could pass */
+        CHECK(!wb_json_int(n, INT64_MIN, INT64_MAX, &out));
+    }
+    CHECK_INT(out, 42); /* left alone on every refusal */
+    cJSON_Delete(n);
+    cJSON *parsed = cJSON_Parse("[1e999, \"7\", null, true, 12]");
+    CHECK(!wb_json_int(cJSON_GetArrayItem(parsed, 0), 0, WB_JSON_INT_MAX, &out)); /* inf */
+    CHECK(!wb_json_int(cJSON_GetArrayItem(parsed, 1), 0, WB_JSON_INT_MAX, &out)); /* a string */
+    CHECK(!wb_json_int(cJSON_GetArrayItem(parsed, 2), 0, WB_JSON_INT_MAX, &out));
+    CHECK(!wb_json_int(cJSON_GetArrayItem(parsed, 3), 0, WB_JSON_INT_MAX, &out));
+    CHECK(!wb_json_int(NULL, 0, WB_JSON_INT_MAX, &out));
+    CHECK(wb_json_int(cJSON_GetArrayItem(parsed, 4), 0, WB_JSON_INT_MAX, &out));
+    CHECK_INT(out, 12);
+    cJSON_Delete(parsed);
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && (strcmp(argv[1], "--check") == 0 || strcmp(argv[1], "--encode") == 0))
         return checker(argv[1], argv[2], argc - 3, argv + 3);
@@ -522,5 +560,6 @@ int main(int argc, char **argv) {
     RUN(large_integers_are_written_as_digits);
     RUN(order_built_in_code_encodes_with_event_id);
     RUN(names_of_enum_values);
+    RUN(json_int_refuses_what_a_cast_would_get_wrong);
     TEST_EXIT();
 }

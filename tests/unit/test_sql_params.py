@@ -35,6 +35,10 @@ ALLOWED = {
         "wb_store_settings, looked up by key; the value itself is $2",
     ("services/fulfilment-reporter/db.c", "fr_record_state", "sql"):
         "splices the constant state_rank_sql (a CASE over literals); every value is a $n parameter",
+    ("services/order-ingest/batch.c", "prepare_statements", "statements[i].sql"):
+        "the fixed table `statements` of string literals (the batch's lock, read and write); values are $n",
+    ("services/order-ingest/batch.c", "pipeline", "s[i].sql"):
+        "the literals \"BEGIN\" and \"COMMIT\" of lock_and_read and write_and_commit; the rest are prepared",
 }
 
 

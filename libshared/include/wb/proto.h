@@ -203,6 +203,16 @@ char *wb_deadletter_msg_encode(const wb_deadletter_msg *m);
 char *wb_deadletter_msg_encode_err(const wb_deadletter_msg *m, char *err, size_t errlen);
 void wb_deadletter_msg_free(wb_deadletter_msg *m);
 
+/* A JSON number as an integer, for every number a shop answers with: true
+ * with *out set when node is a whole number within [min, max] (7.0 is one);
+ * false, *out untouched, for anything else: not a number, NaN, infinite
+ * (cJSON reads 1e999 as that), a fraction, out of range. A plain
+ * (int64_t)valuedouble of those is undefined behaviour. Keep min and max
+ * within +-WB_JSON_INT_MAX, where a double is exact. wb_pv_int uses it. */
+#define WB_JSON_INT_MAX 9007199254740991LL /* 2^53 - 1 */
+struct cJSON;
+bool wb_json_int(const struct cJSON *node, int64_t min, int64_t max, int64_t *out);
+
 /* -------------------------------------------------------------------------
  * Validation helpers shared by libshared/src/proto_*.c; services use the
  * functions above. Every helper returns 0, or -1 after writing

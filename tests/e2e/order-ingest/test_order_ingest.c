@@ -81,6 +81,8 @@ static int start_service(service *s, const char *brokers, const char *name) {
         setenv("WB_LOG_LEVEL", "info", 1);
         setenv("WB_ORDER_KAFKA_TIMEOUT_MS", "3000", 1);
         setenv("WB_ORDER_RECONCILE_MS", "0", 1);
+        /* The tests change a store's rules and send at once: no 5 s cache. */
+        setenv("WB_ORDER_STORE_CACHE_MS", "0", 1);
         setenv("WB_SHUTDOWN_TIMEOUT_MS", "5000", 1);
         if (public_url) setenv("WB_ORDER_PUBLIC_URL", public_url, 1);
         execl(bin, bin, (char *)NULL);
@@ -694,6 +696,65 @@ TEST(update_after_picking_not_sent_cancellation_sent) {
     CHECK(ok);
 }
 
+/* shopify_order() after a return of everything: every line's
+ * current_quantity 0, as Shopify shows it (in place: "10" -> "0 "). */
+static char *shopify_order_returned(long long id, const char *updated_at, const char *cancelled_at) {
+    char *s = shopify_order(id, updated_at, cancelled_at, "TUBE-1");
+    char *p;
+    while ((p = strstr(s, "\"current_quantity\":4"))) p[19] = '0';
+    while ((p = strstr(s, "\"current_quantity\":10"))) memcpy(p + 19, "0 ", 2);
+    return s;
+}
+
+/* Chaos finding 5: an orders/updated after a return (no line left open) is
+ * ignored like any change of a dispatched order, not dead-lettered; the same
+ * change of an order the WMS has not started is a dead letter with the exact
+ * reason, and a cancellation still goes out (with the lines as placed). */
+TEST(shopify_update_after_return_ignored_cancel_sent) {
+    long long id = 9834523158000LL + getpid() % 1000;
+    char key[128], oid[32];
+    snprintf(oid, sizeof oid, "%lld", id);
+    snprintf(key, sizeof key, "%s/%s", shop_id, oid);
+    char *v1 = shopify_order(id, "2026-11-20T14:03:12+01:00", NULL, "TUBE-1");
+    reply r;
+    CHECK(shopify_post(&svc, "orders/create", "wh-ret-1", v1, SHOP_SECRET, &r) == 0);
+    free(v1);
+    CHECK_CONTAINS(r.body, "\"status\":\"created\"");
+    const char *p[] = {shop_id, oid};
+    CHECK(wb_pg_exec(pg, "UPDATE ingested_orders SET state = 'dispatched' WHERE store_id = $1 "
+                         "AND shop_order_id = $2", 2, p) == 0);
+    char *v2 = shopify_order_returned(id, "2026-11-20T14:50:00+01:00", NULL);
+    CHECK(shopify_post(&svc, "orders/updated", "wh-ret-2", v2, SHOP_SECRET, &r) == 0);
+    free(v2);
+    CHECK_INT(r.status, 200);
+    CHECK_CONTAINS(r.body, "\"status\":\"suppressed_picking\"");
+    /* The WMS has not started it: a change that leaves nothing to fulfil cannot go out. */
+    CHECK(wb_pg_exec(pg, "UPDATE ingested_orders SET state = 'accepted' WHERE store_id = $1 "
+                         "AND shop_order_id = $2", 2, p) == 0);
+    char *v3 = shopify_order_returned(id, "2026-11-20T15:00:00+01:00", NULL);
+    CHECK(shopify_post(&svc, "orders/updated", "wh-ret-3", v3, SHOP_SECRET, &r) == 0);
+    free(v3);
+    CHECK_INT(r.status, 200);
+    CHECK_CONTAINS(r.body, "dead_letter");
+    char needle[256];
+    snprintf(needle, sizeof needle, "order %lld: lines: every line was refunded, returned or removed "
+             "(current_quantity 0): nothing to fulfil, not sent as updated", id);
+    cJSON *dl = wait_dead_letter(needle);
+    if (!dl) FAILF("no dead letter with %s", needle);
+    const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(dl, "key"));
+    bool ok = k && !strcmp(k, key);
+    cJSON_Delete(dl);
+    CHECK(ok);
+    char *v4 = shopify_order_returned(id, "2026-11-20T15:10:00+01:00", "2026-11-20T15:10:00+01:00");
+    CHECK(shopify_post(&svc, "orders/cancelled", "wh-ret-4", v4, SHOP_SECRET, &r) == 0);
+    free(v4);
+    CHECK_CONTAINS(r.body, "\"status\":\"cancelled\"");
+    int i = wait_order(key, "cancelled", 1795183800000LL);
+    CHECK(i >= 0);
+    CHECK_CONTAINS(seen[i].value, "\"quantity\":10"); /* the lines as placed */
+    CHECK_INT(count_orders(key, "updated"), 0);
+}
+
 TEST(woocommerce_filtered_then_deleted_goes_out_cancelled) {
     long long id = 6000 + getpid() % 1000;
     char key[128], oid[32];
@@ -1274,6 +1335,7 @@ int main(void) {
     RUN(line_without_sku_dead_letter_with_reason);
     RUN(duplicates_give_one_message);
     RUN(update_after_picking_not_sent_cancellation_sent);
+    RUN(shopify_update_after_return_ignored_cancel_sent);
     RUN(woocommerce_filtered_then_deleted_goes_out_cancelled);
     RUN(kafka_down_503);
     RUN(shopsim_webhook_then_reconciler_catches_dropped_one);

@@ -206,6 +206,65 @@ TEST(shopify_line_without_sku_is_unmappable) {
     CHECK_STR(err, "lines[1]: no sku (line 123 \"Gift card\")");
 }
 
+/* body with every occurrence of from replaced by to (same length or not). */
+static char *replaced(const char *body, const char *from, const char *to) {
+    size_t n = 0, fl = strlen(from), tl = strlen(to);
+    for (const char *p = strstr(body, from); p; p = strstr(p + fl, from)) n++;
+    char *out = malloc(strlen(body) + n * tl + 1), *w = out;
+    for (const char *p = body, *q; ; p = q + fl) {
+        q = strstr(p, from);
+        size_t len = q ? (size_t)(q - p) : strlen(p);
+        memcpy(w, p, len);
+        w += len;
+        if (!q) break;
+        memcpy(w, to, tl);
+        w += tl;
+    }
+    *w = 0;
+    return out;
+}
+
+/* After a return (or a refund) of everything, Shopify leaves every line with
+ * current_quantity 0: the order still maps, with its lines as placed and
+ * nothing_open set, so a cancellation can go out and a change the rules
+ * ignore is not a dead letter (chaos finding 5). */
+TEST(shopify_everything_returned_maps_with_nothing_open) {
+    CHECK_INT(oi_map_shopify("s1", SHOPIFY_COMPANY, strlen(SHOPIFY_COMPANY), &order, NULL, err,
+                             sizeof err), OI_MAP_OK);
+    CHECK(!order.nothing_open);
+    CHECK_INT(order.msg.n_lines, 2);
+    oi_order_free(&order);
+    char *a = replaced(SHOPIFY_COMPANY, "\"current_quantity\":4", "\"current_quantity\":0");
+    char *body = replaced(a, "\"current_quantity\":10", "\"current_quantity\":0");
+    free(a);
+    int rc = oi_map_shopify("s1", body, strlen(body), &order, NULL, err, sizeof err);
+    free(body);
+    if (rc != OI_MAP_OK) FAILF("%s", err);
+    CHECK(order.nothing_open);
+    CHECK_INT(order.msg.n_lines, 3);
+    CHECK_STR(order.msg.lines[0].sku, "TYRE-700X28-BLK");
+    CHECK_INT(order.msg.lines[0].quantity, 4);
+    CHECK_INT(order.msg.lines[1].quantity, 10);
+    oi_order_free(&order);
+    /* No line at all is still unmappable. */
+    body = replaced(SHOPIFY_COMPANY, "\"line_items\":[", "\"line_items\":[],\"x\":[");
+    CHECK_INT(oi_map_shopify("s1", body, strlen(body), &order, NULL, err, sizeof err),
+              OI_MAP_UNMAPPABLE);
+    free(body);
+    CHECK_STR(err, "lines: the order has no line to fulfil");
+    /* The rules: a cancellation or an ignored change goes on, a new order or an update cannot. */
+    oi_order closed = {.nothing_open = true, .msg = {.order_id = "77"}};
+    CHECK(!oi_refuse_nothing_open(&closed, OI_ACT_CANCEL, err, sizeof err));
+    CHECK(!oi_refuse_nothing_open(&closed, OI_ACT_PICKING, err, sizeof err));
+    CHECK(!oi_refuse_nothing_open(&closed, OI_ACT_DUPLICATE, err, sizeof err));
+    CHECK(oi_refuse_nothing_open(&closed, OI_ACT_UPDATE, err, sizeof err));
+    CHECK_STR(err, "order 77: lines: every line was refunded, returned or removed "
+                   "(current_quantity 0): nothing to fulfil, not sent as updated");
+    CHECK(oi_refuse_nothing_open(&closed, OI_ACT_CREATE, err, sizeof err));
+    closed.nothing_open = false;
+    CHECK(!oi_refuse_nothing_open(&closed, OI_ACT_UPDATE, err, sizeof err));
+}
+
 TEST(shopify_cancelled_and_malformed) {
     char *body = strdup(SHOPIFY_PRIVATE);
     char *p = strstr(body, "\"cancelled_at\":null");
@@ -448,6 +507,7 @@ int main(void) {
     RUN(shopify_private_no_shipping_line_email_fallback);
     RUN(shopify_line_without_sku_is_unmappable);
     RUN(shopify_cancelled_and_malformed);
+    RUN(shopify_everything_returned_maps_with_nothing_open);
     RUN(woocommerce_company_order);
     RUN(woocommerce_private_billing_only);
     RUN(woocommerce_line_without_sku_and_trash);
