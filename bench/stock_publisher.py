@@ -59,6 +59,23 @@ def histogram_quantile(text, name, q):
     return None
 
 
+def gauge(text, name, **labels):
+    """One series' value, or None."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+STAGES = ["lag", "tick", "claim", "compute", "queue", "budget", "send", "settle"]
+
+
+def cpu_seconds(pid):
+    """utime + stime of the process (all threads) so far."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def figure(name, value, unit, target, goal):
     """One headline figure for the report bench/run builds (goal min: at
     least the target; max: at most)."""
@@ -166,9 +183,9 @@ def main():
             _, metrics = h.http("GET", f"http://127.0.0.1:{pub.port}/metrics")
             seen = metric_sum(metrics, "wb_stock_events_total")
             if first_at is None and seen > 0:
-                first_at = time.time()
+                first_at, cpu_first = time.time(), cpu_seconds(pub.proc.pid)
             if consumed_at is None and seen >= args.events:
-                consumed_at = time.time()
+                consumed_at, cpu_consumed = time.time(), cpu_seconds(pub.proc.pid)
                 if perf:
                     perf.send_signal(2)
                     perf.wait()
@@ -180,6 +197,8 @@ def main():
             time.sleep(0.05 if consumed_at is None else 0.2)
         time.sleep(args.window + 3)  # let any later window show itself in the call counts
         _, metrics = h.http("GET", f"http://127.0.0.1:{pub.port}/metrics")
+        cpu_total = cpu_seconds(pub.proc.pid)
+        load = os.getloadavg()
         rss = int(re.search(r"VmHWM:\s+(\d+)", pathlib.Path(f"/proc/{pub.proc.pid}/status").read_text()).group(1))
     finally:
         pub.stop()
@@ -213,7 +232,19 @@ def main():
     print(f"sample of {len(sample)} items right in the shops {done - start:.1f}s after start" if done else
           f"after 600s {wrong} of {len(sample)} sampled items still wrong")
     print(f"publisher peak RSS:          {rss / 1024:.1f} MiB")
-    p99 = histogram_quantile(metrics, 'wb_stock_flush_lag_seconds', 0.99)
+    if first_at and consumed_at:
+        # CPU time does not depend on how busy the machine is (wall clock does).
+        print(f"publisher CPU while draining: {cpu_consumed - cpu_first:.2f}s = "
+              f"{(cpu_consumed - cpu_first) * 1e6 / max(events, 1):.2f} us/event "
+              f"(= {max(events, 1) / max(cpu_consumed - cpu_first, 1e-3):,.0f} events per CPU second); "
+              f"whole run {cpu_total:.2f}s")
+    print(f"load average at the end:     {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print("window end -> acceptance, exact (ms, per accepted value; p50 / p99 / max):")
+    for stage in STAGES:
+        q = [gauge(metrics, "wb_stock_flush_stage_ms", stage=stage, quantile=x) for x in ("0.5", "0.99", "1")]
+        print(f"  {stage:8} {' / '.join('-' if v is None else f'{v:.0f}' for v in q)}")
+    exact = gauge(metrics, "wb_stock_flush_stage_ms", stage="lag", quantile="0.99")
+    p99 = exact / 1000.0 if exact is not None and exact >= 0 else histogram_quantile(metrics, 'wb_stock_flush_lag_seconds', 0.99)
     figure("stock events consumed and coalesced per replica", events / drain, "events/s", 100000, "min")
     figure("stock shop calls / lower bound", calls / max(bound, 1), "ratio", 1.0, "max")
     figure("stock throttled calls", throttled, "calls", 0, "max")

@@ -128,9 +128,11 @@ static void take_partition(publisher *p, int32_t id, int64_t committed) {
     part->committed = committed;
     part->foreign_checks = 0;
     part->owned = true;
+    p->in_flight_checked[id] = false; /* inflight.c: what moved while nobody watched */
     if (sp_levels_load_partition(p->levels, p->svc->pg, id) < 0)
         wb_error(NULL, "partition %d: loading levels failed: %s", id, wb_pg_error(p->svc->pg));
     sp_windows_own(p->svc->redis, id, p->token);
+    sp_windows_index(p->svc->redis, id);
     /* Windows the previous owner left open are ours now: track them so the
      * commit waits for them too. */
     sp_window *wins;

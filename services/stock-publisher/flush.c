@@ -17,11 +17,12 @@ typedef struct store_batch {
     const sp_store *store;
     sp_value *values;
     int count, cap;
+    int64_t flush_ms, claimed_ms; /* the flush started; its claims were done (lagstats.h) */
 } store_batch;
 
 static wb_metric *flushed_total(void) {
     return wb_counter("wb_stock_windows_flushed_total",
-                      "Windows flushed, by store and outcome (sent, unchanged, rejected, retry, dropped).",
+                      "Windows flushed, by store and outcome (sent, unchanged, rejected, retry, removed, dropped).",
                       "store,outcome");
 }
 
@@ -49,8 +50,9 @@ static void add_value(wb_strmap *batches, const sp_store *store, const sp_window
 static void claim_partition(publisher *p, int32_t id, int64_t now, const sp_horizon *horizons,
                             int horizon_count, wb_strmap *batches) {
     sp_window *wins;
-    int n = sp_windows_claim(p->svc->redis, id, p->token, now, p->cfg.claim_limit, horizons,
-                             horizon_count, &wins);
+    /* No limit inside a call: a store claimed on one partition and left on
+     * another would go out in two batches (sp_flush limits between groups). */
+    int n = sp_windows_claim(p->svc->redis, id, p->token, now, 1 << 30, horizons, horizon_count, &wins);
     if (n <= 0) {
         sp_windows_free(wins, 0);
         return;
@@ -75,7 +77,9 @@ static void claim_partition(publisher *p, int32_t id, int64_t now, const sp_hori
 }
 
 /* In-flight order quantities per sku for one store: orders in the shop that
- * the WMS has not accepted yet. */
+ * the WMS has not accepted yet, read now. (Not inflight.c's last read: a
+ * new order since that read would be missing from the value sent, too high
+ * for up to WB_STOCK_INFLIGHT_MS plus the window.) */
 static wb_strmap in_flight(publisher *p, const store_batch *b) {
     wb_strmap out;
     wb_strmap_init(&out);
@@ -120,11 +124,31 @@ static wb_strmap last_sent(publisher *p, const store_batch *b) {
     return out;
 }
 
+/* The article left the shop (catalog-ingest set product_mappings.removed):
+ * its stock is not sent. Counted per window, logged once per item. */
+static bool skip_removed(publisher *p, const sp_store *s, sp_value *v) {
+    const char *why = sp_routes_removed(p->routes, s->id, v->item);
+    if (!why) return false;
+    v->outcome = SP_REMOVED;
+    wb_counter_inc(wb_counter("wb_stock_removed_skipped_total",
+                              "Values not sent because the article left the shop (deleted or unpublished).",
+                              "store"), s->id);
+    char key[1024];
+    snprintf(key, sizeof key, "%s|%s", s->id, v->item);
+    bool first;
+    wb_strmap_put(&p->removed_logged, key, &first);
+    if (first)
+        wb_warn(s->id, "item %s (sku %s) is %s in the shop: its stock is not sent", v->item,
+                sp_routes_sku(p->routes, s->id, v->item) ? sp_routes_sku(p->routes, s->id, v->item) : "?", why);
+    return true;
+}
+
 static void compute_values(publisher *p, store_batch *b) {
     wb_strmap flight = in_flight(p, b), sent = last_sent(p, b);
     const sp_store *s = b->store;
     for (int i = 0; i < b->count; i++) {
         sp_value *v = &b->values[i];
+        if (skip_removed(p, s, v)) continue;
         const char *sku = sp_routes_sku(p->routes, s->id, v->item);
         const sp_location *loc = sp_routes_location(s, v->location);
         if (!sku || !loc) {
@@ -136,7 +160,8 @@ static void compute_values(publisher *p, store_batch *b) {
         int64_t available = sp_levels_available(p->levels, article, (const char *const *)loc->warehouses,
                                                 loc->warehouse_count);
         wb_strmap_entry *f = wb_strmap_get(&flight, sku);
-        v->quantity = sp_sellable(available, s->safety_stock, f ? f->num : 0);
+        v->in_flight = f ? f->num : 0;
+        v->quantity = sp_sellable(available, s->safety_stock, v->in_flight);
         v->occurred_ms = sp_levels_occurred(p->levels, article, (const char *const *)loc->warehouses,
                                             loc->warehouse_count);
         snprintf(key, sizeof key, "%s|%s", v->item, v->location);
@@ -158,30 +183,34 @@ static void record_sent(publisher *p, const char *store_id, const sp_value *valu
     if (count <= 0) return;
     size_t size = (size_t)count;
     const char **locs = malloc(sizeof(char *) * size), **items = malloc(sizeof(char *) * size),
-               **qtys = malloc(sizeof(char *) * size), **wins = malloc(sizeof(char *) * size);
-    char (*nums)[24] = malloc(24 * size);
+               **qtys = malloc(sizeof(char *) * size), **wins = malloc(sizeof(char *) * size),
+               **flights = malloc(sizeof(char *) * size);
+    char (*nums)[24] = malloc(24 * size), (*flight_nums)[24] = malloc(24 * size);
     int n = 0;
     for (int i = 0; i < count; i++) {
         if (values[i].outcome != SP_SENT) continue;
         snprintf(nums[n], 24, "%lld", (long long)values[i].quantity);
+        snprintf(flight_nums[n], 24, "%lld", (long long)values[i].in_flight);
         locs[n] = values[i].location, items[n] = values[i].item, qtys[n] = nums[n];
+        flights[n] = flight_nums[n];
         wins[n] = values[i].window;
         n++;
     }
     if (n) {
         char *a1 = wb_pg_array(locs, n), *a2 = wb_pg_array(items, n), *a3 = wb_pg_array(qtys, n),
-             *a4 = wb_pg_array(wins, n);
-        const char *params[] = {store_id, a1, a2, a3, a4};
+             *a4 = wb_pg_array(wins, n), *a5 = wb_pg_array(flights, n);
+        const char *params[] = {store_id, a1, a2, a3, a4, a5};
         if (wb_pg_exec(p->svc->pg,
-                "INSERT INTO stock_sent (store_id, shop_location_id, inventory_item_id, quantity, window_id) "
-                "SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[]) "
+                "INSERT INTO stock_sent (store_id, shop_location_id, inventory_item_id, quantity, window_id, in_flight) "
+                "SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::int[]) "
                 "ON CONFLICT (store_id, shop_location_id, inventory_item_id) DO UPDATE SET "
-                "quantity = EXCLUDED.quantity, window_id = EXCLUDED.window_id, sent_at = now()",
-                5, params) != 0)
+                "quantity = EXCLUDED.quantity, window_id = EXCLUDED.window_id, in_flight = EXCLUDED.in_flight, "
+                "sent_at = now()",
+                6, params) != 0)
             wb_error(store_id, "recording sent stock failed: %s", wb_pg_error(p->svc->pg));
-        free(a1), free(a2), free(a3), free(a4);
+        free(a1), free(a2), free(a3), free(a4), free(a5);
     }
-    free(locs), free(items), free(qtys), free(wins), free(nums);
+    free(locs), free(items), free(qtys), free(wins), free(nums), free(flights), free(flight_nums);
 }
 
 static wb_metric *window_age(void) {
@@ -215,7 +244,7 @@ static int64_t retry_delay(const publisher *p, int failures) {
 
 /* Releases, retries or records each value by its outcome. */
 static void settle(publisher *p, const char *store_id, sp_value *values, int count, int64_t delay_ms) {
-    static const char *names[] = {"pending", "sent", "unchanged", "rejected", "retry"};
+    static const char *names[] = {"pending", "sent", "unchanged", "rejected", "retry", "removed"};
     int64_t now = wb_wall_ms();
     for (int i = 0; i < count; i++) {
         sp_value *v = &values[i];
@@ -226,12 +255,15 @@ static void settle(publisher *p, const char *store_id, sp_value *values, int cou
                                   "Events behind the flushed windows (divide by windows flushed: the coalescing ratio).",
                                   "store"), (double)v->touches, store_id);
         if (v->outcome == SP_SENT) {
-            wb_histogram_observe(window_age(), (double)(now - v->opened_ms) / 1000.0, store_id);
-            int64_t lag = now > v->deadline_ms ? now - v->deadline_ms : 0;
+            /* Timed at the shop's answer (send.c), not here: settling waits
+             * for the main loop, the shop does not. */
+            int64_t at = v->accepted_ms > 0 ? v->accepted_ms : now;
+            wb_histogram_observe(window_age(), (double)(at - v->opened_ms) / 1000.0, store_id);
+            int64_t lag = at > v->deadline_ms ? at - v->deadline_ms : 0;
             wb_histogram_observe(flush_lag(), (double)lag / 1000.0, store_id);
             /* A WMS clock ahead of ours would give a negative latency. */
             if (v->occurred_ms > 0)
-                wb_histogram_observe(end_to_end(), now > v->occurred_ms ? (double)(now - v->occurred_ms) / 1000.0 : 0,
+                wb_histogram_observe(end_to_end(), at > v->occurred_ms ? (double)(at - v->occurred_ms) / 1000.0 : 0,
                                      store_id);
         }
         /* Per process, since start: events behind each flushed window. */
@@ -265,13 +297,42 @@ static void free_batch(void *arg) {
     free(b);
 }
 
+/* Before a call that may change the shop, the recorded values of its items
+ * become unknown (-1): a crash between the shop's acceptance and
+ * record_sent, or a record that fails, then leaves "unknown" behind instead
+ * of the value before, which a later window whose value came back to it
+ * would take for what the shop holds and skip as unchanged (chaos run
+ * 81792877: two WooCommerce stores left 5 low that way). 0, or -1 when
+ * PostgreSQL failed (nothing is sent then). */
+static int forget_sent(publisher *p, const char *store_id, const sp_value *values, int count) {
+    const char **items = malloc(sizeof(char *) * (size_t)count), **locs = malloc(sizeof(char *) * (size_t)count);
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+        if (values[i].outcome != SP_PENDING || values[i].change_from < 0) continue;
+        items[n] = values[i].item, locs[n++] = values[i].location;
+    }
+    int rc = 0;
+    if (n) {
+        char *a1 = wb_pg_array(items, n), *a2 = wb_pg_array(locs, n);
+        const char *params[] = {store_id, a1, a2};
+        rc = wb_pg_exec(p->svc->pg,
+            "UPDATE stock_sent s SET quantity = -1 FROM unnest($2::text[], $3::text[]) AS u(item, loc) "
+            "WHERE s.store_id = $1 AND s.inventory_item_id = u.item AND s.shop_location_id = u.loc",
+            3, params);
+        if (rc != 0) wb_warn(store_id, "stock not sent: marking it in doubt failed: %s", wb_pg_error(p->svc->pg));
+        free(a1), free(a2);
+    }
+    free(items), free(locs);
+    return rc;
+}
+
 /* Values that need no call are settled at once; the rest go to a sender as
  * one job, which owns them from here. */
 static void dispatch(publisher *p, store_batch *b) {
     int pending = 0;
     for (int i = 0; i < b->count; i++) pending += b->values[i].outcome == SP_PENDING;
     sp_client *c = pending ? sp_client_for(p, b->store) : NULL;
-    if (!c) {
+    if (!c || forget_sent(p, b->store->id, b->values, b->count) != 0) {
         settle(p, b->store->id, b->values, b->count, retry_delay(p, 1)); /* pending ones retry */
         return;
     }
@@ -283,6 +344,7 @@ static void dispatch(publisher *p, store_batch *b) {
     job->client = c;
     job->rate_rps = (double)b->store->rate_limit_rps;
     job->budget_wait_ms = p->cfg.budget_wait_ms;
+    job->flush_ms = b->flush_ms, job->claimed_ms = b->claimed_ms;
     int left = 0;
     for (int i = 0; i < b->count; i++) {
         if (b->values[i].outcome == SP_PENDING) {
@@ -294,12 +356,16 @@ static void dispatch(publisher *p, store_batch *b) {
     settle(p, b->store->id, b->values, left, retry_delay(p, 0));
     b->count = left;
     c->busy = true;
+    job->submitted_ms = wb_wall_ms();
     sp_senders_submit(&p->senders, job);
 }
 
 /* The stores with a window due now, each with how far ahead its other
- * windows may be taken along: a burst spread over a few hundred milliseconds
- * leaves in one batch, never more than half a window early. */
+ * windows may be taken along. By default that is the store's whole window:
+ * every open window of the store leaves in this batch, so a store makes at
+ * most one batch (the fewest calls for its distinct items) per window
+ * length, however long the burst took to arrive; every item still waits at
+ * most its window, and the next window of an item opens after the batch. */
 static int due_horizons(publisher *p, int64_t now, sp_horizon **out) {
     wb_strmap stores;
     wb_strmap_init(&stores);
@@ -315,7 +381,7 @@ static int due_horizons(publisher *p, int64_t now, sp_horizon **out) {
         const sp_store *s = sp_routes_store(p->routes, id);
         /* A store no longer routed (disabled, removed) is claimed too, so its
          * windows are dropped instead of holding the commit back. */
-        int64_t slack = !s ? 0 : p->cfg.batch_slack_ms < s->window_ms / 2 ? p->cfg.batch_slack_ms : s->window_ms / 2;
+        int64_t slack = !s ? 0 : p->cfg.batch_slack_ms < s->window_ms ? p->cfg.batch_slack_ms : s->window_ms;
         (*out)[n].store = strdup(id);
         (*out)[n++].horizon_ms = now + slack;
     }
@@ -323,28 +389,48 @@ static int due_horizons(publisher *p, int64_t now, sp_horizon **out) {
     return n;
 }
 
-void sp_flush(publisher *p) {
+/* Due stores go in groups of SP_FLUSH_GROUP: a group's windows are claimed
+ * on every partition (one script call per partition, no limit inside it, so
+ * a store is never split between two flushes), its stores' values computed
+ * and their jobs handed to the senders, before the next group is claimed.
+ * The first stores' calls are out while the others are still being read
+ * (claiming every store first held all of them back by the whole claim and
+ * compute time), with a round trip per group and partition rather than per
+ * store. WB_STOCK_CLAIM_LIMIT ends the flush between groups; the stores left
+ * are claimed at the next one. */
+#define SP_FLUSH_GROUP 8
+
+static int claim_group(publisher *p, int64_t now, const sp_horizon *horizons, int count) {
     wb_strmap batches;
     wb_strmap_init(&batches);
-    int64_t now = wb_wall_ms();
-    sp_horizon *horizons;
-    int horizon_count = due_horizons(p, now, &horizons);
-    if (horizon_count == 0) {
-        free(horizons);
-        wb_strmap_clear(&batches, NULL);
-        return;
-    }
     for (int32_t i = 0; i < SP_MAX_PARTITIONS; i++)
-        if (p->parts[i].owned) claim_partition(p, i, now, horizons, horizon_count, &batches);
-    for (int i = 0; i < horizon_count; i++) free((char *)horizons[i].store);
-    free(horizons);
+        if (p->parts[i].owned) claim_partition(p, i, now, horizons, count, &batches);
+    int64_t claimed = wb_wall_ms();
+    int windows = 0;
     for (size_t i = 0; i < batches.cap; i++) {
         if (!wb_strmap_live(&batches.slots[i])) continue;
         store_batch *b = batches.slots[i].ptr;
+        b->flush_ms = now, b->claimed_ms = claimed;
+        windows += b->count;
         compute_values(p, b);
         dispatch(p, b);
     }
     wb_strmap_clear(&batches, free_batch);
+    return windows;
+}
+
+void sp_flush(publisher *p) {
+    int64_t now = wb_wall_ms();
+    sp_horizon *horizons;
+    int horizon_count = due_horizons(p, now, &horizons);
+    int claimed = 0;
+    for (int h = 0; h < horizon_count && claimed < p->cfg.claim_limit; h += SP_FLUSH_GROUP) {
+        int count = horizon_count - h < SP_FLUSH_GROUP ? horizon_count - h : SP_FLUSH_GROUP;
+        claimed += claim_group(p, now, &horizons[h], count);
+        now = wb_wall_ms(); /* the next group's claim starts now */
+    }
+    for (int i = 0; i < horizon_count; i++) free((char *)horizons[i].store);
+    free(horizons);
 }
 
 static void settle_send_job(publisher *p, sp_job *job);
@@ -362,8 +448,49 @@ static void settle_job(publisher *p, sp_job *job) {
     sp_job_free(job);
 }
 
+/* Where each accepted value's time went, from its window's end to the
+ * shop's answer (lagstats.h). A value taken along before its end has a lag
+ * of 0 and a tick of 0; its other stages are counted all the same. Settling
+ * (the job back until the main loop records it) is not part of the lag. */
+static void record_lag(publisher *p, const sp_job *job, int64_t settled_ms) {
+    int sent = 0;
+    for (int i = 0; i < job->count; i++) {
+        const sp_value *v = &job->values[i];
+        if (v->outcome != SP_SENT) continue;
+        sent++;
+        sp_lag_record(&p->lag[SP_STAGE_LAG], v->accepted_ms - v->deadline_ms, 1);
+        sp_lag_record(&p->lag[SP_STAGE_TICK], job->flush_ms - v->deadline_ms, 1);
+        sp_lag_record(&p->lag[SP_STAGE_SEND], v->accepted_ms - job->started_ms - job->budget_waited_ms, 1);
+    }
+    int64_t stage[SP_STAGE_COUNT] = {0};
+    stage[SP_STAGE_CLAIM] = job->claimed_ms - job->flush_ms;
+    stage[SP_STAGE_COMPUTE] = job->submitted_ms - job->claimed_ms;
+    stage[SP_STAGE_QUEUE] = job->started_ms - job->submitted_ms;
+    stage[SP_STAGE_BUDGET] = job->budget_waited_ms;
+    stage[SP_STAGE_SETTLE] = settled_ms - job->finished_ms;
+    for (int s = SP_STAGE_CLAIM; s < SP_STAGE_COUNT; s++)
+        if (s != SP_STAGE_SEND) sp_lag_record(&p->lag[s], stage[s], sent);
+    if (sent) p->lag_dirty = true;
+}
+
+void sp_publish_lag(publisher *p) {
+    int64_t now = wb_monotonic_ms();
+    if (!p->lag_dirty || now - p->lag_published_ms < 500) return;
+    p->lag_published_ms = now, p->lag_dirty = false;
+    wb_metric *g = wb_gauge("wb_stock_flush_stage_ms",
+                            "Since start, per accepted value: quantiles (ms, exact) of the time from its window's "
+                            "end to the shop's acceptance (stage lag) and of the stages it is made of.",
+                            "stage,quantile");
+    static const double qs[] = {0.5, 0.99, 1.0};
+    static const char *qnames[] = {"0.5", "0.99", "1"};
+    for (int s = 0; s < SP_STAGE_COUNT; s++)
+        for (int q = 0; q < 3; q++)
+            wb_gauge_set(g, (double)sp_lag_quantile(&p->lag[s], qs[q]), sp_stage_names[s], qnames[q]);
+}
+
 static void settle_send_job(publisher *p, sp_job *job) {
     sp_client *c = job->client;
+    record_lag(p, job, wb_wall_ms());
     bool reached = false, failed = false;
     for (int i = 0; i < job->count; i++) {
         if (job->values[i].outcome == SP_RETRY || job->values[i].outcome == SP_PENDING) failed = true;

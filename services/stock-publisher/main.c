@@ -31,6 +31,7 @@ static int run(wb_service *svc, void *ctx) {
             sp_flush(&p);
         }
         sp_watch_in_flight(&p);
+        sp_publish_lag(&p);
         sp_commit(&p);
         sp_reconcile(&p);
     }

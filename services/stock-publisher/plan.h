@@ -20,11 +20,14 @@ typedef struct sp_value {
     int64_t first_offset, opened_ms, deadline_ms, touches;
     int32_t partition;
     int64_t occurred_ms;  /* the newest event behind the value (end-to-end latency), 0 unknown */
+    int64_t in_flight;    /* the in-flight order quantity the value subtracted (stock_sent.in_flight) */
+    int64_t accepted_ms;  /* send.c: when the shop's answer accepting it came (wall ms) */
     int outcome;          /* SP_PENDING until send.c decides */
     int origin;           /* send.c: index in the caller's array */
 } sp_value;
 
-enum { SP_PENDING, SP_SENT, SP_UNCHANGED, SP_REJECTED, SP_RETRY };
+/* SP_REMOVED: the article left the shop (product_mappings.removed): not sent. */
+enum { SP_PENDING, SP_SENT, SP_UNCHANGED, SP_REJECTED, SP_RETRY, SP_REMOVED };
 
 typedef struct sp_call {
     int first, count;    /* a run of the (reordered) values */

@@ -19,7 +19,9 @@ void sp_config_read(wb_env *env, sp_config *cfg) {
     cfg->commit_interval_ms = wb_env_int(env, "WB_STOCK_COMMIT_INTERVAL_MS", 3000, 10, 60000);
     cfg->retry_ms = wb_env_int(env, "WB_STOCK_RETRY_MS", 5000, 0, 3600000);
     cfg->claim_limit = (int)wb_env_int(env, "WB_STOCK_CLAIM_LIMIT", 5000, 1, 1000000);
-    cfg->batch_slack_ms = wb_env_int(env, "WB_STOCK_BATCH_SLACK_MS", 2000, 0, 600000);
+    /* Default: a due store takes every open window of its along (at most
+     * one batch per store and window length; flush.c due_horizons). */
+    cfg->batch_slack_ms = wb_env_int(env, "WB_STOCK_BATCH_SLACK_MS", 3600000, 0, 3600000);
     cfg->senders = (int)wb_env_int(env, "WB_STOCK_SENDERS", 8, 1, 64);
     cfg->batch_messages = (int)wb_env_int(env, "WB_STOCK_BATCH_MESSAGES", 20000, 1, 1000000);
     /* A job waiting for its store's budget holds a sender thread: past this
@@ -49,6 +51,7 @@ int sp_publisher_init(publisher *p, wb_service *svc, const sp_config *cfg) {
     p->levels = sp_levels_new();
     wb_strmap_init(&p->clients);
     wb_strmap_init(&p->in_flight);
+    wb_strmap_init(&p->removed_logged);
     make_token(p->token, sizeof p->token);
     if (sp_senders_start(&p->senders, cfg->senders) != 0) return -1;
     sp_refresh_routes(p, true);
@@ -77,6 +80,8 @@ void sp_publisher_close(publisher *p) {
     sp_clients_clear(p);
     wb_strmap_clear(&p->clients, NULL);
     wb_strmap_clear(&p->in_flight, NULL);
+    wb_strmap_clear(&p->removed_logged, NULL);
+    for (int i = 0; i < SP_STAGE_COUNT; i++) sp_lag_free(&p->lag[i]);
     sp_routes_free(p->routes);
     sp_levels_free(p->levels);
 }

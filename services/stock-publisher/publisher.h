@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "lagstats.h"
 #include "levels.h"
 #include "routes.h"
 #include "sender.h"
@@ -31,7 +32,7 @@ typedef struct sp_config {
     int64_t commit_interval_ms;/* WB_STOCK_COMMIT_INTERVAL_MS, default 3000 */
     int64_t retry_ms;          /* WB_STOCK_RETRY_MS: a failed window retries after this, default 5000 */
     int claim_limit;           /* WB_STOCK_CLAIM_LIMIT: windows per partition per flush, default 5000 */
-    int64_t batch_slack_ms;    /* WB_STOCK_BATCH_SLACK_MS: how early a store's windows may join a due batch, default 2000 (at most half a window) */
+    int64_t batch_slack_ms;    /* WB_STOCK_BATCH_SLACK_MS: how early a store's windows may join a due batch, at most (and by default) the store's window */
     int batch_messages;        /* WB_STOCK_BATCH_MESSAGES: events per consume step, default 20000 */
     int senders;               /* WB_STOCK_SENDERS: sender threads, default 8 */
     int64_t reconcile_ms;      /* WB_STOCK_RECONCILE_MS: how often every store is reconciled, default 3600000, 0 = only on demand */
@@ -55,6 +56,11 @@ typedef struct publisher {
     int64_t coalesced_events, flushed_windows; /* for the coalescing ratio (flush.c) */
     wb_strmap in_flight;           /* store|sku -> in-flight total at the last read (inflight.c) */
     int64_t in_flight_polled_ms;
+    bool in_flight_checked[SP_MAX_PARTITIONS]; /* the partition's sent values were compared with the in-flight totals (inflight.c) */
+    wb_strmap removed_logged;      /* store|item of removed articles already logged (flush.c) */
+    sp_lagstats lag[SP_STAGE_COUNT]; /* window end -> acceptance and its stages, since start (flush.c) */
+    int64_t lag_published_ms;
+    bool lag_dirty;
 } publisher;
 
 void sp_config_read(wb_env *env, sp_config *cfg);
@@ -85,6 +91,8 @@ void sp_touch_window(publisher *p, int32_t partition, const char *window, int64_
  * and sku and opens the windows of every owned item whose total changed
  * since the last read. */
 void sp_watch_in_flight(publisher *p);
+/* flush.c: the lag quantiles as gauges, at most every half second. */
+void sp_publish_lag(publisher *p);
 /* reconcile.c: schedules reconciliations and starts this replica's part of
  * one when a store's client is free. */
 void sp_reconcile(publisher *p);

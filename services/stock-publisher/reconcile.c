@@ -113,6 +113,7 @@ static bool start_run(publisher *p, const char *id, const char *store_id, const 
         const wb_strmap_entry *e = &p->routes->items.slots[i];
         if (!wb_strmap_live(e) || strncmp(e->key, store_id, prefix) != 0 || e->key[prefix] != '|') continue;
         const char *item = e->key + prefix + 1, *sku = e->ptr;
+        if (sp_routes_removed(p->routes, store_id, item)) continue; /* gone from the shop: nothing to compare */
         char article[600], window[1024];
         snprintf(article, sizeof article, "%s/%s", store->goods_owner, sku);
         for (int l = 0; l < store->location_count; l++) {

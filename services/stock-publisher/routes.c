@@ -34,6 +34,7 @@ void sp_routes_free(sp_routes *r) {
     if (!r) return;
     wb_strmap_clear(&r->articles, free_article);
     wb_strmap_clear(&r->items, free);
+    wb_strmap_clear(&r->removed, free);
     wb_strmap_clear(&r->stores, free_store);
     free(r);
 }
@@ -105,17 +106,31 @@ static void add_ref(sp_routes *r, sp_store *s, const char *sku, const char *item
     r->mapping_count++;
 }
 
+/* Removed articles stay routed (their windows open and coalesce as any
+ * other): the flush is the one place that decides what goes out, so a window
+ * opened before the removal, a retry or a reconciliation's correction is
+ * held back there too. */
+static void mark_removed(sp_routes *r, const char *store_id, const char *item, const char *why) {
+    char key[1024];
+    snprintf(key, sizeof key, "%s|%s", store_id, item);
+    wb_strmap_entry *e = wb_strmap_put(&r->removed, key, NULL);
+    free(e->ptr);
+    e->ptr = strdup(why);
+}
+
 /* The item the shop's inventory call names: Shopify's inventory item; for
  * WooCommerce the product, or product/variation for a variation. */
 static int load_mappings(sp_routes *r, wb_pg *pg) {
     PGresult *res = wb_pg_query(pg,
         "SELECT store_id, sku, CASE WHEN inventory_item_id <> '' THEN inventory_item_id "
         "WHEN shop_variant_id <> '' THEN shop_product_id || '/' || shop_variant_id "
-        "ELSE shop_product_id END FROM product_mappings", 0, NULL);
+        "ELSE shop_product_id END, coalesce(removed, '') FROM product_mappings", 0, NULL);
     if (!res) return -1;
     for (int i = 0; i < PQntuples(res); i++) {
         wb_strmap_entry *e = wb_strmap_get(&r->stores, PQgetvalue(res, i, 0));
-        if (e) add_ref(r, e->ptr, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+        if (!e) continue;
+        add_ref(r, e->ptr, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+        if (*PQgetvalue(res, i, 3)) mark_removed(r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
     }
     PQclear(res);
     return 0;
@@ -126,6 +141,7 @@ sp_routes *sp_routes_empty(void) {
     wb_strmap_init(&r->stores);
     wb_strmap_init(&r->articles);
     wb_strmap_init(&r->items);
+    wb_strmap_init(&r->removed);
     return r;
 }
 
@@ -188,6 +204,13 @@ const sp_location *sp_routes_location(const sp_store *s, const char *location_id
     for (int i = 0; i < s->location_count; i++)
         if (strcmp(s->locations[i].id, location_id) == 0) return &s->locations[i];
     return NULL;
+}
+
+const char *sp_routes_removed(const sp_routes *r, const char *store_id, const char *item) {
+    char key[1024];
+    snprintf(key, sizeof key, "%s|%s", store_id, item);
+    wb_strmap_entry *e = wb_strmap_get(&r->removed, key);
+    return e ? e->ptr : NULL;
 }
 
 const char *sp_routes_sku(const sp_routes *r, const char *store_id, const char *item) {

@@ -36,6 +36,7 @@ typedef struct sp_routes {
     wb_strmap stores;   /* id -> sp_store* */
     wb_strmap articles; /* goods_owner/sku -> sp_article* (the stores selling it) */
     wb_strmap items;    /* store|item -> sku (entry ptr: strdup'd sku) */
+    wb_strmap removed;  /* store|item -> why the article left the shop ('deleted', 'unpublished'; migration 0011) */
     int mapping_count;
 } sp_routes;
 
@@ -60,6 +61,9 @@ int sp_routes_each_store_sku(const sp_routes *r, const char *store_id, const cha
 
 const sp_store *sp_routes_store(const sp_routes *r, const char *store_id);
 const sp_location *sp_routes_location(const sp_store *s, const char *location_id);
+/* Why the store's item left the shop ("deleted", "unpublished"), or NULL
+ * while it is on sale: no stock is sent for a removed item. */
+const char *sp_routes_removed(const sp_routes *r, const char *store_id, const char *item);
 /* The sku behind a store's item, or NULL. */
 const char *sp_routes_sku(const sp_routes *r, const char *store_id, const char *item);
 

@@ -15,6 +15,7 @@
 #include "wb/crypto.h"
 #include "wb/log.h"
 #include "wb/metrics.h"
+#include "wb/proto.h"
 #include "wb/runloop.h"
 #include "wb/shopclient.h"
 #include "wb/shopify_documents.h"
@@ -136,6 +137,7 @@ static bool spend(sp_job *job, double cost) {
             return false;
         }
         waited += wait;
+        job->budget_waited_ms += wait;
     }
 }
 
@@ -202,7 +204,8 @@ static bool read_location_values(sp_job *job, sp_value **v, int count) {
         const cJSON *qty = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(level, "quantities"), 0);
         const cJSON *q = cJSON_GetObjectItemCaseSensitive(qty, "quantity");
         for (int i = 0; i < count && cJSON_IsNumber(q); i++)
-            if (strcmp(v[i]->item, json_str(node, "id")) == 0) v[i]->change_from = (int64_t)q->valuedouble;
+            if (strcmp(v[i]->item, json_str(node, "id")) == 0)
+                wb_json_int(q, -WB_JSON_INT_MAX, WB_JSON_INT_MAX, &v[i]->change_from);
     }
     cJSON_Delete(resp);
     return true;
@@ -227,7 +230,8 @@ static bool read_shop_values(sp_job *job, sp_value *v, int count) {
 }
 
 static void mark(sp_value *v, int count, int outcome) {
-    for (int i = 0; i < count; i++) v[i].outcome = outcome;
+    int64_t now = outcome == SP_SENT ? wb_wall_ms() : 0;
+    for (int i = 0; i < count; i++) v[i].outcome = outcome, v[i].accepted_ms = now;
 }
 
 /* What both inventory mutations take: name, reason, a reference, and per
@@ -342,9 +346,13 @@ static bool woo_apply_deltas(const char *store_id, wb_woo *c, const char *endpoi
         const cJSON *qty = cJSON_GetObjectItemCaseSensitive(item, "stock_quantity");
         for (int i = 0; i < count && cJSON_IsNumber(id) && cJSON_IsNumber(qty); i++) {
             const char *vid = strchr(v[i].item, '/');
-            if (atoll(vid ? vid + 1 : v[i].item) != (long long)id->valuedouble) continue;
-            v[i].quantity = (int64_t)qty->valuedouble + (v[i].quantity - v[i].change_from);
-            v[i].change_from = (int64_t)qty->valuedouble;
+            int64_t shop_id, shop_qty; /* a hostile number reads as not found */
+            if (!wb_json_int(id, 0, WB_JSON_INT_MAX, &shop_id) ||
+                !wb_json_int(qty, -WB_JSON_INT_MAX, WB_JSON_INT_MAX, &shop_qty) ||
+                atoll(vid ? vid + 1 : v[i].item) != shop_id)
+                continue;
+            v[i].quantity = shop_qty + (v[i].quantity - v[i].change_from);
+            v[i].change_from = shop_qty;
             found++;
         }
     }
@@ -439,9 +447,12 @@ static bool woo_read_group(sp_job *job, sp_value **v, int count) {
         const cJSON *qty = cJSON_GetObjectItemCaseSensitive(item, "stock_quantity");
         for (int i = 0; i < count && cJSON_IsNumber(id); i++) {
             const char *vid = strchr(v[i]->item, '/');
-            if (atoll(vid ? vid + 1 : v[i]->item) != (long long)id->valuedouble) continue;
+            int64_t shop_id;
+            if (!wb_json_int(id, 0, WB_JSON_INT_MAX, &shop_id) || atoll(vid ? vid + 1 : v[i]->item) != shop_id)
+                continue;
             /* Stock not managed reads as null: the shop holds no number, 0 is what we compare. */
-            v[i]->change_from = cJSON_IsNumber(qty) ? (int64_t)qty->valuedouble : 0;
+            int64_t shop_qty;
+            v[i]->change_from = wb_json_int(qty, -WB_JSON_INT_MAX, WB_JSON_INT_MAX, &shop_qty) ? shop_qty : 0;
         }
     }
     cJSON_Delete(doc);

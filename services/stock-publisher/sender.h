@@ -39,6 +39,10 @@ typedef struct sp_job {
     double rate_rps;      /* WooCommerce: the store's rate_limit_rps */
     int64_t budget_wait_ms; /* longest wait for the budget before giving the values back */
     int64_t throttled_ms; /* set by send.c: the budget ran dry, retry after this (no failure) */
+    /* Where the time goes (wall ms; lagstats.h): the flush that claimed the
+     * values started, its claims were done, the job was submitted, a worker
+     * took it and finished it; and how long it waited for the budget. */
+    int64_t flush_ms, claimed_ms, submitted_ms, started_ms, finished_ms, budget_waited_ms;
 } sp_job;
 
 typedef struct sp_senders {
@@ -46,7 +50,8 @@ typedef struct sp_senders {
     int thread_count;
     pthread_mutex_t lock;
     pthread_cond_t work, idle;
-    sp_job *todo, *done; /* LIFO is fine: order between stores does not matter */
+    sp_job *todo, *todo_tail; /* first in, first out: the store claimed first (longest due) goes first */
+    sp_job *done;
     int outstanding;     /* submitted and not yet taken back by the main thread */
     bool stop;
 } sp_senders;

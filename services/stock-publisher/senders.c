@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "wb/log.h"
+#include "wb/runloop.h"
 
 static void *worker(void *arg) {
     sp_senders *s = arg;
@@ -13,8 +14,11 @@ static void *worker(void *arg) {
         if (!s->todo) break; /* stopping, nothing left */
         sp_job *job = s->todo;
         s->todo = job->next;
+        if (!s->todo) s->todo_tail = NULL;
         pthread_mutex_unlock(&s->lock);
+        job->started_ms = wb_wall_ms();
         sp_send_job(job);
+        job->finished_ms = wb_wall_ms();
         pthread_mutex_lock(&s->lock);
         job->next = s->done;
         s->done = job;
@@ -28,7 +32,7 @@ int sp_senders_start(sp_senders *s, int threads) {
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->idle, NULL);
-    s->todo = s->done = NULL;
+    s->todo = s->todo_tail = s->done = NULL;
     s->outstanding = 0;
     s->stop = false;
     s->thread_count = 0;
@@ -45,8 +49,10 @@ int sp_senders_start(sp_senders *s, int threads) {
 
 void sp_senders_submit(sp_senders *s, sp_job *job) {
     pthread_mutex_lock(&s->lock);
-    job->next = s->todo;
-    s->todo = job;
+    job->next = NULL;
+    if (s->todo_tail) s->todo_tail->next = job;
+    else s->todo = job;
+    s->todo_tail = job;
     s->outstanding++;
     pthread_cond_signal(&s->work);
     pthread_mutex_unlock(&s->lock);

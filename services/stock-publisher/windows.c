@@ -14,7 +14,7 @@ static void keys(int32_t partition, char *win, char *due, char *owner, size_t si
     snprintf(owner, size, "wb:{sp:%d}:owner", partition);
 }
 
-/* KEYS win due owner; ARGV token now then (window, window_ms, first_offset, touches)... */
+/* KEYS win due owner bystore; ARGV token now then (window, window_ms, first_offset, touches)... */
 static wb_redis_script touch_script = {
     "if redis.call('GET', KEYS[3]) ~= ARGV[1] then return redis.error_reply('NOTOWNER') end\n"
     "local now = tonumber(ARGV[2])\n"
@@ -30,40 +30,98 @@ static wb_redis_script touch_script = {
     "    local d = now + len\n"
     "    redis.call('HSET', KEYS[1], w, string.format('%d %d %d %d', now, d, first, n))\n"
     "    redis.call('ZADD', KEYS[2], d, w)\n"
+    "    redis.call('ZADD', KEYS[4], 0, w)\n"
     "    opened = opened + 1\n"
     "  end\n"
     "end\n"
     "return opened\n",
     ""};
 
-/* KEYS win due owner; ARGV token now limit, then (store, horizon) pairs ->
- * {window, value, ...}. Claims the windows of the listed stores due by that
- * store's horizon: a burst that opened its windows over a few hundred
- * milliseconds leaves in one batch, and a store left out (its last job is
- * still out) keeps its windows for later. */
+/* KEYS win due owner bystore; ARGV token now limit, then (store, horizon)
+ * pairs -> {window, value, ...}. Claims the windows of the listed stores due
+ * by that store's horizon: a burst that opened its windows over a while
+ * leaves in one batch, and a store left out (its last job is still out)
+ * keeps its windows for later. A store's windows are found by name in
+ * `bystore` (all scores 0, so ZRANGEBYLEX "[store|" .. "(store}" lists
+ * them: '}' follows '|'), not by scanning every deadline up to the horizon
+ * (a name in `bystore` whose window is gone is dropped). A store is claimed
+ * whole or not
+ * at all: the limit (windows per call) is checked between stores, oldest
+ * first, never inside one, so a store's due items are not split over two
+ * flushes (and two rounds of calls); the first store always goes. */
 static wb_redis_script claim_script = {
     "if redis.call('GET', KEYS[3]) ~= ARGV[1] then return redis.error_reply('NOTOWNER') end\n"
-    "local now = tonumber(ARGV[2])\n"
-    "local horizon, latest = {}, now\n"
-    "for i = 4, #ARGV, 2 do\n"
-    "  local h = tonumber(ARGV[i+1])\n"
-    "  horizon[ARGV[i]] = h\n"
-    "  if h > latest then latest = h end\n"
+    "local limit, chunk = tonumber(ARGV[3]), 1000\n"
+    "local stores, lists = {}, {}\n"
+    "local function each_chunk(list, fn)\n"
+    "  for c = 1, #list, chunk do fn(c, math.min(c + chunk - 1, #list)) end\n"
     "end\n"
-    "local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', latest, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))\n"
-    "local out = {}\n"
-    "for i = 1, #due, 2 do\n"
-    "  local w, score = due[i], tonumber(due[i+1])\n"
-    "  local store = string.match(w, '^([^|]*)|')\n"
-    "  if horizon[store] and score <= horizon[store] then\n"
-    "    local v = redis.call('HGET', KEYS[1], w)\n"
-    "    redis.call('HDEL', KEYS[1], w)\n"
-    "    redis.call('ZREM', KEYS[2], w)\n"
-    "    if v then out[#out+1] = w; out[#out+1] = v end\n"
+    "for i = 4, #ARGV, 2 do\n"
+    "  local store, h = ARGV[i], tonumber(ARGV[i+1])\n"
+    "  if not lists[store] then\n"
+    "    local l, gone = {oldest = math.huge}, {}\n"
+    "    stores[#stores+1] = store\n"
+    "    lists[store] = l\n"
+    "    local names = redis.call('ZRANGEBYLEX', KEYS[4], '[' .. store .. '|', '(' .. store .. '}')\n"
+    "    each_chunk(names, function(a, b)\n"
+    "      local scores = redis.call('ZMSCORE', KEYS[2], unpack(names, a, b))\n"
+    "      for j = a, b do\n"
+    "        local score = tonumber(scores[j - a + 1])\n"
+    "        if not score then gone[#gone+1] = names[j]\n"
+    "        elseif score <= h then\n"
+    "          l[#l+1] = names[j]\n"
+    "          if score < l.oldest then l.oldest = score end\n"
+    "        end\n"
+    "      end\n"
+    "    end)\n"
+    "    each_chunk(gone, function(a, b) redis.call('ZREM', KEYS[4], unpack(gone, a, b)) end)\n"
+    "  end\n"
+    "end\n"
+    "table.sort(stores, function(a, b) return lists[a].oldest < lists[b].oldest end)\n"
+    "local out, taken = {}, 0\n"
+    "for _, store in ipairs(stores) do\n"
+    "  local l = lists[store]\n"
+    "  if #l > 0 then\n"
+    "    if taken > 0 and taken + #l > limit then break end\n"
+    "    each_chunk(l, function(a, b)\n"
+    "      local values = redis.call('HMGET', KEYS[1], unpack(l, a, b))\n"
+    "      redis.call('HDEL', KEYS[1], unpack(l, a, b))\n"
+    "      redis.call('ZREM', KEYS[2], unpack(l, a, b))\n"
+    "      redis.call('ZREM', KEYS[4], unpack(l, a, b))\n"
+    "      for j = a, b do\n"
+    "        local v = values[j - a + 1]\n"
+    "        if v then out[#out+1] = l[j]; out[#out+1] = v end\n"
+    "      end\n"
+    "    end)\n"
+    "    taken = taken + #l\n"
     "  end\n"
     "end\n"
     "return out\n",
     ""};
+
+static int script_error(redisReply *reply, const char *what, wb_redis *r);
+
+/* KEYS win bystore: every open window gets its `bystore` name. Windows
+ * written by a replica older than `bystore` have none. */
+static wb_redis_script index_script = {
+    "local n = 0\n"
+    "for _, w in ipairs(redis.call('HKEYS', KEYS[1])) do\n"
+    "  n = n + redis.call('ZADD', KEYS[2], 0, w)\n"
+    "end\n"
+    "return n\n",
+    ""};
+
+int sp_windows_index(wb_redis *r, int32_t partition) {
+    char win[64], due[64], owner[64], bystore[64];
+    keys(partition, win, due, owner, sizeof win);
+    snprintf(bystore, sizeof bystore, "wb:{sp:%d}:bystore", partition);
+    const char *argv[] = {win, bystore};
+    redisReply *reply = wb_redis_eval(r, &index_script, 2, 2, argv);
+    if (!reply || reply->type != REDIS_REPLY_INTEGER) return script_error(reply, "window index", r);
+    int n = (int)reply->integer;
+    freeReplyObject(reply);
+    return n;
+}
 
 int sp_windows_own(wb_redis *r, int32_t partition, const char *token) {
     char win[64], due[64], owner[64];
@@ -107,23 +165,24 @@ static int script_error(redisReply *reply, const char *what, wb_redis *r) {
 int sp_windows_touch(wb_redis *r, int32_t partition, const char *token, int64_t now_ms,
                      const sp_touch *touches, int count) {
     if (count == 0) return 0;
-    char win[64], due[64], owner[64], now[24];
+    char win[64], due[64], owner[64], bystore[64], now[24];
     keys(partition, win, due, owner, sizeof win);
+    snprintf(bystore, sizeof bystore, "wb:{sp:%d}:bystore", partition);
     snprintf(now, sizeof now, "%lld", (long long)now_ms);
-    int argc = 5 + 4 * count;
+    int argc = 6 + 4 * count;
     const char **argv = malloc(sizeof(char *) * (size_t)argc);
     char (*nums)[3][24] = malloc(sizeof *nums * (size_t)count);
-    argv[0] = win, argv[1] = due, argv[2] = owner, argv[3] = token, argv[4] = now;
+    argv[0] = win, argv[1] = due, argv[2] = owner, argv[3] = bystore, argv[4] = token, argv[5] = now;
     for (int i = 0; i < count; i++) {
         snprintf(nums[i][0], 24, "%lld", (long long)touches[i].window_ms);
         snprintf(nums[i][1], 24, "%lld", (long long)touches[i].first_offset);
         snprintf(nums[i][2], 24, "%lld", (long long)touches[i].touches);
-        argv[5 + 4 * i] = touches[i].window;
-        argv[6 + 4 * i] = nums[i][0];
-        argv[7 + 4 * i] = nums[i][1];
-        argv[8 + 4 * i] = nums[i][2];
+        argv[6 + 4 * i] = touches[i].window;
+        argv[7 + 4 * i] = nums[i][0];
+        argv[8 + 4 * i] = nums[i][1];
+        argv[9 + 4 * i] = nums[i][2];
     }
-    redisReply *reply = wb_redis_eval(r, &touch_script, 3, argc, argv);
+    redisReply *reply = wb_redis_eval(r, &touch_script, 4, argc, argv);
     free(argv);
     free(nums);
     if (!reply || reply->type != REDIS_REPLY_INTEGER) return script_error(reply, "window touch", r);
@@ -174,21 +233,23 @@ int sp_windows_due_stores(wb_redis *r, int32_t partition, int64_t now_ms, wb_str
 
 int sp_windows_claim(wb_redis *r, int32_t partition, const char *token, int64_t now_ms, int limit,
                      const sp_horizon *horizons, int horizon_count, sp_window **out) {
-    char win[64], due[64], owner[64], now[24], lim[16];
+    char win[64], due[64], owner[64], bystore[64], now[24], lim[16];
     keys(partition, win, due, owner, sizeof win);
+    snprintf(bystore, sizeof bystore, "wb:{sp:%d}:bystore", partition);
     snprintf(now, sizeof now, "%lld", (long long)now_ms);
     snprintf(lim, sizeof lim, "%d", limit);
-    int argc = 6 + 2 * horizon_count;
+    int argc = 7 + 2 * horizon_count;
     const char **argv = malloc(sizeof(char *) * (size_t)argc);
     char (*nums)[24] = malloc(24 * (size_t)(horizon_count + 1));
-    argv[0] = win, argv[1] = due, argv[2] = owner, argv[3] = token, argv[4] = now, argv[5] = lim;
+    argv[0] = win, argv[1] = due, argv[2] = owner, argv[3] = bystore, argv[4] = token, argv[5] = now,
+    argv[6] = lim;
     for (int i = 0; i < horizon_count; i++) {
         snprintf(nums[i], 24, "%lld", (long long)horizons[i].horizon_ms);
-        argv[6 + 2 * i] = horizons[i].store;
-        argv[7 + 2 * i] = nums[i];
+        argv[7 + 2 * i] = horizons[i].store;
+        argv[8 + 2 * i] = nums[i];
     }
     *out = NULL;
-    redisReply *reply = wb_redis_eval(r, &claim_script, 3, argc, argv);
+    redisReply *reply = wb_redis_eval(r, &claim_script, 4, argc, argv);
     free(argv);
     free(nums);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) return script_error(reply, "window claim", r);

@@ -9,6 +9,7 @@
  *   wb:{sp:P}:win    hash  window -> "opened_ms deadline_ms first_offset touches"
  *   wb:{sp:P}:due    zset  window scored by its deadline
  *   wb:{sp:P}:owner  the token of the replica that owns P
+ *   wb:{sp:P}:bystore zset  every window, score 0: a store's windows by name (ZRANGEBYLEX)
  * Every script checks the owner token first, so a replica that lost the
  * partition (a zombie after a rebalance) can neither open nor claim windows
  * there. A window is named "store|item|location". */
@@ -63,10 +64,17 @@ typedef struct sp_horizon {
     int64_t horizon_ms;
 } sp_horizon;
 
-/* Removes and returns up to limit windows, oldest first, of the listed stores
- * due by their horizon. Returns the count, -1 or SP_NOT_OWNER. */
+/* Removes and returns the windows of the listed stores due by their horizon,
+ * whole stores (in the order of their oldest window) until limit windows are
+ * reached; the first store always whole. Returns the count, -1 or
+ * SP_NOT_OWNER. */
 int sp_windows_claim(wb_redis *r, int32_t partition, const char *token, int64_t now_ms,
                      int limit, const sp_horizon *horizons, int horizon_count, sp_window **out);
+/* Names every open window of the partition in `bystore` (the claim finds
+ * a store's windows there): a new owner runs it once, so windows a replica
+ * older than `bystore` left open still go out. Returns how many were added,
+ * or -1. */
+int sp_windows_index(wb_redis *r, int32_t partition);
 /* Every open window of the partition (to seed a new owner's offset tracker). */
 int sp_windows_list(wb_redis *r, int32_t partition, sp_window **out);
 void sp_windows_free(sp_window *w, int count);

@@ -83,17 +83,22 @@ TEST(claim_takes_only_due_windows_once) {
     sp_windows_free(w, n);
 }
 
-TEST(claim_limit_oldest_first) {
-    sp_touch t[] = {{"s|late|l", 500, 1, 1}, {"s|early|l", 100, 2, 1}, {"s|middle|l", 300, 3, 1}};
-    CHECK_INT(sp_windows_touch(r, part, "replica-a", 3000000, t, 3), 3);
+TEST(claim_limit_between_stores_never_inside_one) {
+    sp_touch t[] = {{"s|late|l", 500, 1, 1}, {"s|early|l", 100, 2, 1}, {"t|middle|l", 300, 3, 1},
+                    {"u|x|l", 400, 4, 1}, {"v|1|l", 600, 5, 1}, {"v|2|l", 600, 6, 1}, {"v|3|l", 600, 7, 1}};
+    CHECK_INT(sp_windows_touch(r, part, "replica-a", 3000000, t, 7), 7);
     sp_window *w;
+    /* s has the oldest window and goes whole (2); t would pass the limit. */
     int n = claim_due("replica-a", 3001000, 2, &w);
     CHECK_INT(n, 2);
-    bool order = strcmp(w[0].window, "s|early|l") == 0 && strcmp(w[1].window, "s|middle|l") == 0;
+    bool order = strcmp(w[0].window, "s|early|l") == 0 && strcmp(w[1].window, "s|late|l") == 0;
     sp_windows_free(w, n);
     CHECK(order);
-    n = claim_due("replica-a", 3001000, 2, &w);
-    CHECK_INT(n, 1);
+    n = claim_due("replica-a", 3001000, 2, &w); /* t and u */
+    CHECK_INT(n, 2);
+    sp_windows_free(w, n);
+    n = claim_due("replica-a", 3001000, 2, &w); /* v is larger than the limit: whole all the same */
+    CHECK_INT(n, 3);
     sp_windows_free(w, n);
 }
 
@@ -122,6 +127,25 @@ TEST(a_due_store_takes_its_burst_along) {
     n = claim_due("replica-a", 3505000, 100, &w);
     CHECK_INT(n, 1); /* a|3 */
     sp_windows_free(w, n);
+}
+
+/* A window an older replica left open (no `bystore` name) goes out once the
+ * new owner has indexed the partition. */
+TEST(windows_from_before_the_store_index_are_claimed_after_indexing) {
+    char win[64], due[64];
+    snprintf(win, sizeof win, "wb:{sp:%d}:win", part);
+    snprintf(due, sizeof due, "wb:{sp:%d}:due", part);
+    freeReplyObject(wb_redis_command(r, "HSET %s %s %s", win, "old|1|l", "3600000 3600100 7 1"));
+    freeReplyObject(wb_redis_command(r, "ZADD %s 3600100 %s", due, "old|1|l"));
+    sp_window *w;
+    CHECK_INT(claim_due("replica-a", 3601000, 100, &w), 0); /* not found by store */
+    sp_windows_free(w, 0);
+    CHECK_INT(sp_windows_index(r, part), 1);
+    int n = claim_due("replica-a", 3601000, 100, &w);
+    CHECK_INT(n, 1);
+    bool ok = n == 1 && strcmp(w[0].window, "old|1|l") == 0 && w[0].first_offset == 7;
+    sp_windows_free(w, n > 0 ? n : 0);
+    CHECK(ok);
 }
 
 TEST(a_replica_that_lost_the_partition_is_fenced) {
@@ -166,8 +190,9 @@ int main(void) {
     if (!r) TEST_EXIT();
     RUN(first_touch_opens_later_touches_coalesce);
     RUN(claim_takes_only_due_windows_once);
-    RUN(claim_limit_oldest_first);
+    RUN(claim_limit_between_stores_never_inside_one);
     RUN(a_due_store_takes_its_burst_along);
+    RUN(windows_from_before_the_store_index_are_claimed_after_indexing);
     RUN(a_replica_that_lost_the_partition_is_fenced);
     RUN(loss_of_redis_data_is_detected);
     RUN(window_names_split);

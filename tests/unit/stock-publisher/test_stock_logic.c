@@ -1,6 +1,7 @@
 /* The stock publisher's pure logic: levels and versions, sellable stock, and
  * which offset may be committed while windows are open or being sent. */
 #include "inflight.h"
+#include "lagstats.h"
 #include "levels.h"
 #include "occurred.h"
 #include "plan.h"
@@ -254,6 +255,39 @@ TEST(in_flight_changes_are_found_both_ways) {
     wb_strmap_clear(&before, NULL), wb_strmap_clear(&now, NULL), wb_strmap_clear(&changed, NULL);
 }
 
+/* On start a sent value is recomputed when the in-flight quantity it used
+ * is not the total now: an order accepted while the publisher was down (its
+ * sku gone from the totals), or a new one. */
+TEST(sent_value_is_stale_when_its_in_flight_moved) {
+    wb_strmap totals;
+    wb_strmap_init(&totals);
+    wb_strmap_put(&totals, "s1|OPEN", NULL)->num = 4;
+    CHECK(!sp_in_flight_moved(&totals, "s1", "OPEN", 4));
+    CHECK(sp_in_flight_moved(&totals, "s1", "OPEN", 1));      /* another order came */
+    CHECK(sp_in_flight_moved(&totals, "s1", "ACCEPTED", 3));  /* left `sent` meanwhile */
+    CHECK(!sp_in_flight_moved(&totals, "s1", "NONE", 0));
+    CHECK(sp_in_flight_moved(&totals, "s2", "OPEN", 4));      /* totals are per store */
+    wb_strmap_clear(&totals, NULL);
+}
+
+/* The lag quantiles are exact to the millisecond; beyond the last slot
+ * everything counts there, and a negative time (taken early) counts 0. */
+TEST(lag_quantiles_are_exact_to_the_millisecond) {
+    sp_lagstats s = {0};
+    CHECK_INT(sp_lag_quantile(&s, 0.99), -1);
+    for (int ms = 1; ms <= 100; ms++) sp_lag_record(&s, ms, 1);
+    CHECK_INT(sp_lag_quantile(&s, 0.5), 50);
+    CHECK_INT(sp_lag_quantile(&s, 0.99), 99);
+    CHECK_INT(sp_lag_quantile(&s, 1.0), 100);
+    sp_lag_record(&s, -40, 100); /* 100 more at 0 */
+    CHECK_INT(sp_lag_quantile(&s, 0.5), 0);
+    CHECK_INT(sp_lag_quantile(&s, 0.995), 99);
+    sp_lag_record(&s, 999999, 1);
+    CHECK_INT(sp_lag_quantile(&s, 1.0), SP_LAG_MAX_MS);
+    CHECK_INT(s.count, 201);
+    sp_lag_free(&s);
+}
+
 int main(void) {
     RUN(newer_versions_apply_older_ones_are_ignored);
     RUN(occurred_at_parses_rfc3339);
@@ -268,5 +302,7 @@ int main(void) {
     RUN(shopify_300_items_make_2_calls);
     RUN(woocommerce_calls_per_endpoint_up_to_100);
     RUN(in_flight_changes_are_found_both_ways);
+    RUN(sent_value_is_stale_when_its_in_flight_moved);
+    RUN(lag_quantiles_are_exact_to_the_millisecond);
     TEST_EXIT();
 }
