@@ -8,7 +8,8 @@ about time.
     scripts/stack up && set -a && . .state/stack.env && set +a
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build
     python3 bench/catalog_ingest.py [--build build] [--products 10000] [--variants 10]
-                                    [--plan enterprise] [--shopify-page 100] [--woo-page 100]
+                                    [--plan enterprise] [--shopify-page N] [--woo-page 100]
+                                    [--woo-rps 0] [--woo-workers N]
 
 Figures, per store:
 - time to import the whole catalog (the sync's started_at -> finished_at);
@@ -16,9 +17,13 @@ Figures, per store:
   product pages plus, per variable product, ceil(variations / 100) pages
   (100 is the largest per_page WooCommerce accepts; it has no call that
   lists the variations of several products), plus the one call that reads
-  the store's units. Shopify: ceil(variants / 250)
-  (productVariants' largest `first:`); the bound the single-query cost cap
-  allows for our query is printed beside it;
+  the store's units. Shopify: ceil(variants / 199) + 1: 199 is the largest
+  `first:` our CatalogVariants query may ask within Shopify's 1000-point cap
+  on one query (3 points a page and 5 a variant: the node, its product,
+  inventoryItem, measurement and weight; `first: 250` would be refused with
+  MAX_COST_EXCEEDED), plus the one CatalogCounts query that gives the
+  progress its total. productVariants' own largest `first:` (250) is
+  printed beside it;
 - throttled calls (Shopify; target 0);
 - Shopify: the time the cost budget allows, computed from shopsim's bucket
   size and restore rate and the actual query costs of the calls made:
@@ -38,6 +43,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 SHOPIFY_MAX_FIRST = 250
 SHOPIFY_MAX_QUERY_COST = 1000
+SHOPIFY_PAGE_COST, SHOPIFY_VARIANT_COST = 3, 5  # CatalogVariants: a page's connection and pageInfo; one variant
 WOO_MAX_PER_PAGE = 100
 
 
@@ -51,8 +57,10 @@ def main():
     ap.add_argument("--products", type=int, default=10000)
     ap.add_argument("--variants", type=int, default=10)
     ap.add_argument("--plan", default="enterprise", help="the Shopify store's plan (restore rate)")
-    ap.add_argument("--shopify-page", type=int, default=100)
+    ap.add_argument("--shopify-page", type=int, default=None, help="WB_CATALOG_SHOPIFY_PAGE (default: the service's)")
     ap.add_argument("--woo-page", type=int, default=100)
+    ap.add_argument("--woo-rps", type=int, default=0, help="the WooCommerce store's rate_limit_rps (0 = no limit)")
+    ap.add_argument("--woo-workers", type=int, default=None, help="WB_CATALOG_WOO_WORKERS (default: the service's)")
     ap.add_argument("--platforms", default="woocommerce,shopify")
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--build", default=str(ROOT / "build"))
@@ -84,11 +92,16 @@ def main():
                  f'{{"consumer_key":"ck_{sid}","consumer_secret":"cs_{sid}","webhook_secret":"x"}}')
         h.bridgectl("store", "add", sid, "--platform", platform, "--url", f"{sim.base}/{sid}",
                     "--owner", f"cbo{run}{platform[0]}", "--credentials", "-", stdin=creds)
+        if platform == "woocommerce":
+            h.bridgectl("store", "set", sid, "rate_limit_rps", str(args.woo_rps))
         stores[platform] = sid
 
     env = dict(os.environ, WB_HTTP_PORT="0", WB_HTTP_BIND="127.0.0.1", WB_MASTER_KEY=h.MASTER_KEY,
-               WB_CATALOG_POLL_MS="0", WB_LOG_LEVEL="info", WB_CATALOG_SHOPIFY_PAGE=str(args.shopify_page),
-               WB_CATALOG_WOO_PAGE=str(args.woo_page))
+               WB_CATALOG_POLL_MS="0", WB_LOG_LEVEL="info", WB_CATALOG_WOO_PAGE=str(args.woo_page))
+    if args.shopify_page:
+        env["WB_CATALOG_SHOPIFY_PAGE"] = str(args.shopify_page)
+    if args.woo_workers:
+        env["WB_CATALOG_WOO_WORKERS"] = str(args.woo_workers)
     svc = h.Process([str(h.BUILD / "bin" / "catalog-ingest")], env)
     try:
         svc.wait_port()
@@ -161,30 +174,31 @@ def main():
                                                           if variable else 0)  # 1: the store's units
             calls = c["rest_calls"]
             print(f"  import time:       {r['seconds']:.1f}s = {r['items'] / max(r['seconds'], 0.001):,.0f} "
-                  f"articles/s (target < 60 s)")
+                  f"articles/s (target < 60 s; rate_limit_rps {args.woo_rps or 'none'})")
             print(f"  API calls:         {calls}  lower bound {bound} (per_page={per})  "
                   f"ratio {calls / max(bound, 1):.3f}")
             figure("catalog woocommerce import time", r["seconds"], "s", 60, "max")
             figure("catalog woocommerce API calls", calls, "calls", bound, "max")
         else:
             calls = c["queries"]
-            bound = math.ceil(articles / SHOPIFY_MAX_FIRST)
+            cap_first = (SHOPIFY_MAX_QUERY_COST - SHOPIFY_PAGE_COST) // SHOPIFY_VARIANT_COST  # 199
+            bound = math.ceil(articles / cap_first) + 1  # + the CatalogCounts query
+            naive = math.ceil(articles / SHOPIFY_MAX_FIRST)
             log = [e for e in r["calls"] if str(e.get("op", "")).startswith("query:")]
             costs = [e.get("actual_cost", e.get("cost")) or 0 for e in log]  # charged, after the refund
-            requested = sum(e.get("cost") or 0 for e in log) / max(len(log), 1)
-            per_call = sum(costs) / max(len(costs), 1)
-            total_cost = per_call * calls  # the log keeps the last 2000 calls
-            node_cost = max((requested - 3) / max(args.shopify_page, 1), 1)
-            cost_bound = math.ceil(articles / min(SHOPIFY_MAX_FIRST,
-                                                   int((SHOPIFY_MAX_QUERY_COST - 3) // node_cost)))
+            pages = [e for e in log if e.get("op") == "query:productVariants"]
+            requested = max((e.get("cost") or 0 for e in pages), default=0)
+            total_cost = sum(costs) * calls / max(len(costs), 1)  # the log keeps the last 2000 calls
+            per_call = total_cost / max(calls, 1)
             size, rate = r["bucket"].get("size", 1000), r["bucket"].get("restore_rate", 100)
             budget = max(total_cost - size, 0) / rate
             print(f"  import time:       {r['seconds']:.1f}s = {r['items'] / max(r['seconds'], 0.001):,.0f} "
                   f"articles/s; the cost budget allows {budget:.1f}s (actual cost {total_cost:,.0f} points, "
-                  f"{per_call:.0f} a call ({requested:.0f} requested), bucket {size:.0f}, restore {rate:.0f}/s, plan {args.plan})")
-            print(f"  API calls:         {calls}  lower bound {bound} (first={SHOPIFY_MAX_FIRST}); "
-                  f"{cost_bound} within the {SHOPIFY_MAX_QUERY_COST}-point query cap; ratio "
-                  f"{calls / max(bound, 1):.3f}")
+                  f"{per_call:.0f} a call, {requested:.0f} requested by a full page, bucket {size:.0f}, "
+                  f"restore {rate:.0f}/s, plan {args.plan})")
+            print(f"  API calls:         {calls}  lower bound {bound} ({cap_first} variants a query, the most within "
+                  f"the {SHOPIFY_MAX_QUERY_COST}-point query cap, + 1 count); {naive} at first={SHOPIFY_MAX_FIRST} "
+                  f"(over the cap for this query); ratio {calls / max(bound, 1):.3f}")
             print(f"  throttled calls:   {c['throttled']}")
             figure("catalog shopify import time", r["seconds"], "s", budget, "max")
             figure("catalog shopify API calls", calls, "calls", bound, "max")

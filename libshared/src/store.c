@@ -18,7 +18,7 @@ const wb_store_setting wb_store_settings[] = {
     {"stock_mode", "stock_mode", "absolute|delta", "set values, or send differences"},
     {"window_seconds", "window_seconds", "int 0-3600", "stock debounce window, 0 = at once"},
     {"safety_stock", "safety_stock", "int >= 0", "kept back from sellable stock"},
-    {"rate_limit_rps", "rate_limit_rps", "int >= 0", "WooCommerce stock requests per second, all replicas together, 0 = no limit"},
+    {"rate_limit_rps", "rate_limit_rps", "int >= 0", "WooCommerce requests per second (stock, all replicas together; a catalog sync's own), 0 = no limit"},
     {"order_statuses", "order_statuses", "list", "WooCommerce order statuses sent to the WMS"},
     {"financial_statuses", "financial_statuses", "list", "Shopify financial statuses sent (empty: all)"},
     {"fulfillment_statuses", "fulfillment_statuses", "list", "Shopify fulfilment statuses sent (empty: all)"},
@@ -142,7 +142,7 @@ int wb_store_add(wb_pg *pg, const unsigned char key[32], const char *id,
     "stock_mode, window_seconds, safety_stock, array_to_string(order_statuses, ','), "   \
     "array_to_string(financial_statuses, ','), array_to_string(fulfillment_statuses, ','), " \
     "note_visibility, complete_on_dispatch, shipment_tracking, virtual_as_non_stock, "   \
-    "variations_limit"
+    "variations_limit, rate_limit_rps"
 
 static char *dup_col(PGresult *res, int row, int col) { return strdup(PQgetvalue(res, row, col)); }
 static bool bool_col(PGresult *res, int row, int col) { return PQgetvalue(res, row, col)[0] == 't'; }
@@ -166,6 +166,7 @@ static void store_from_row(PGresult *res, int row, wb_store *s) {
     s->shipment_tracking = bool_col(res, row, 15);
     s->virtual_as_non_stock = bool_col(res, row, 16);
     s->variations_limit = atoi(PQgetvalue(res, row, 17));
+    s->rate_limit_rps = atoll(PQgetvalue(res, row, 18));
 }
 
 int wb_store_load(wb_pg *pg, const unsigned char *key, const char *id, wb_store *store,

@@ -111,7 +111,7 @@ char *ci_decimal_text(const char *s) {
     while (*p == '0' && p[1] >= '0' && p[1] <= '9') p++; /* "05" -> "5" */
     char out[64];
     snprintf(out, sizeof out, "%s", p);
-    if (out[0] == '.') { /* ".5" -> "0.5" */
+    if (out[0] == '.' && strlen(out) + 2 <= sizeof out) { /* ".5" -> "0.5"; a longer one fails below */
         memmove(out + 1, out, strlen(out) + 1);
         out[0] = '0';
     }

@@ -1,5 +1,6 @@
-/* catalog-ingest's state and steps. A sync (the whole catalog, or one
- * product after a webhook) is a row in catalog_syncs; the main loop runs
+/* catalog-ingest's state and steps. A sync (the whole catalog, the products
+ * changed since the store's poll cursor (changes.c), or one product after a
+ * webhook) is a row in catalog_syncs; the main loop runs
  * them (sync.c) one page at a time: fetch (fetch_shopify.c, fetch_woo.c) ->
  * articles (article.c) -> mapping (decide.c decides, mapping.c reads and
  * writes PostgreSQL) -> publish the changed ones (publish.c) -> record their
@@ -19,11 +20,16 @@
 #define CI_TOPIC "shop.catalog.v1"
 
 extern const char wb_gql_catalog_variants[]; /* libshared/src/shopify_documents.c */
+extern const char wb_gql_catalog_counts[];
+extern const char wb_gql_catalog_changed_products[];
 
 typedef struct ci_config {
-    int64_t poll_ms;         /* WB_CATALOG_POLL_MS: full sync period per store, default 300000; 0 off */
-    int shopify_page;        /* WB_CATALOG_SHOPIFY_PAGE: variants per query, default 100 (1-250) */
+    int64_t poll_ms;         /* WB_CATALOG_POLL_MS: poll period per store (changed products), default 300000; 0: no schedule */
+    int64_t full_sync_ms;    /* WB_CATALOG_FULL_SYNC_MS: full sync period per store, default 86400000; 0 off */
+    int64_t overlap_ms;      /* WB_CATALOG_POLL_OVERLAP_MS: a poll asks from its cursor minus this, default 60000 */
+    int shopify_page;        /* WB_CATALOG_SHOPIFY_PAGE: variants per query, default and most 199 (cost cap) */
     int woo_page;            /* WB_CATALOG_WOO_PAGE: products/variations per page, default 100 */
+    int woo_workers;         /* WB_CATALOG_WOO_WORKERS: connections reading a page's variations at once, default 4 */
     int kafka_timeout_ms;    /* WB_CATALOG_KAFKA_TIMEOUT_MS: acks of one page, default 30000 */
     const char *unit;        /* WB_CATALOG_UNIT: the articles' unit, default "st" */
 } ci_config;
@@ -187,6 +193,11 @@ typedef struct ci_fetch {
     bool units_read;
     const char *weight_unit, *dim_unit;
     double dim_factor;
+    /* WooCommerce: the store's rate budget (rate_limit_rps) over all of a
+     * sync's connections: when the next call may go (monotonic µs), and the
+     * lock that guards it while a page's variations are read on several. */
+    int64_t next_call_us;
+    void *pace_lock;
 } ci_fetch;
 
 /* WooCommerce's woocommerce_weight_unit / woocommerce_dimension_unit as the
@@ -207,6 +218,23 @@ int ci_parse_woo_simple(const cJSON *product, ci_article *a);
 int ci_parse_woo_variation(const cJSON *product, const cJSON *variation, ci_article *a);
 /* "2026-11-25T10:00:00" (WooCommerce's _gmt) -> "...Z"; a zone kept. malloc'd. */
 char *ci_gmt_time(const char *s);
+
+/* ------------------------------------------------------------ changes.c */
+
+/* Product ids (Shopify gids, WooCommerce numbers), malloc'd. */
+typedef struct ci_changed {
+    char **ids;
+    size_t count, cap;
+} ci_changed;
+
+void ci_changed_free(ci_changed *c);
+
+/* One page of the products the shop changed after `since` ("YYYY-MM-DDTHH:MM:SS",
+ * UTC, whole seconds), published or not. cursor: where the page starts (NULL
+ * or "" at the start); *next the next page's (malloc'd) or NULL after the
+ * last. Returns 0, -1 with err. */
+int ci_list_changed(ci_fetch *f, const char *since, const char *cursor, ci_changed *out, char **next,
+                    char *err, size_t errlen);
 
 /* ------------------------------------------------------------ publish.c */
 

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "catalog.h"
+#include "wb/log.h"
 #include "wb/shopclient.h"
 
 static const char *jstr(const cJSON *o, const char *name) {
@@ -112,10 +113,41 @@ static int one_call(ci_fetch *f, const char *after, const char *query, ci_articl
     return 0;
 }
 
+/* One count of wb_gql_catalog_counts' answer, -1 unless exact. */
+static long exact_count(const cJSON *data, const char *name) {
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(data, name);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(c, "count");
+    const char *precision = jstr(c, "precision");
+    if (!cJSON_IsNumber(n) || n->valuedouble < 0 || !precision || strcmp(precision, "EXACT") != 0) return -1;
+    return (long)n->valuedouble;
+}
+
+/* The pages a full sync will take, for the progress bar: Shopify's count of
+ * variants (drafts' included, so the bar may end a little short) over the
+ * page size. -1 when not known; a failure here only costs the total. */
+static long pages_expected(ci_fetch *f) {
+    cJSON *vars = cJSON_CreateObject(), *resp = NULL;
+    cJSON_AddStringToObject(vars, "query", "status:active");
+    char err[256];
+    int rc = wb_shopify_graphql(f->client, wb_gql_catalog_counts, vars, 2, &resp, err, sizeof err);
+    cJSON_Delete(vars);
+    if (rc) {
+        wb_warn(f->store->id, "catalog counts not read (%s): no total for the progress", err);
+        return -1;
+    }
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(resp, "data");
+    long variants = exact_count(data, "productVariantsCount"), products = exact_count(data, "productsCount");
+    cJSON_Delete(resp);
+    wb_info(f->store->id, "catalog: %ld active products, %ld variants in the shop (-1: not known)", products,
+            variants);
+    return variants < 0 ? -1 : (variants + f->cfg->shopify_page - 1) / f->cfg->shopify_page;
+}
+
 int ci_fetch_shopify(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
                      char **next, long *pages_total, char *err, size_t errlen) {
     *next = NULL;
     *pages_total = -1;
+    if (!product_id && !(cursor && *cursor)) *pages_total = pages_expected(f);
     if (!product_id) return one_call(f, cursor, "product_status:active", out, next, err, errlen);
     char query[128];
     snprintf(query, sizeof query, "product_id:%s", numeric_id(product_id));

@@ -1,9 +1,15 @@
 /* WooCommerce: published products by page (oldest id first), and for each
  * variable product all its variations, page after page (not capped at 100;
- * the store's variations_limit, 0 = all). */
+ * the store's variations_limit, 0 = all). WooCommerce has no call that
+ * lists several products' variations, so a page's variable products are
+ * read on WB_CATALOG_WOO_WORKERS connections at once, all of them paced
+ * together at the store's rate_limit_rps. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 
 #include "catalog.h"
@@ -134,10 +140,35 @@ const char *ci_woo_dim_unit(const char *woo, double *factor) {
     return NULL;
 }
 
-static int woo_get(ci_fetch *f, const char *path, const char *query, cJSON **doc, long *pages,
-                   char *err, size_t errlen) {
+static int64_t now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Waits for the call's turn in the store's rate budget: calls go at most
+ * rate_limit_rps a second, evenly spaced, whichever connection makes them;
+ * time spent not calling is not saved up for a burst. */
+static void pace(ci_fetch *f) {
+    long long rps = f->store->rate_limit_rps;
+    if (rps <= 0) return;
+    pthread_mutex_t *lock = f->pace_lock;
+    if (lock) pthread_mutex_lock(lock);
+    int64_t now = now_us(), at = f->next_call_us > now ? f->next_call_us : now;
+    f->next_call_us = at + 1000000 / rps;
+    if (lock) pthread_mutex_unlock(lock);
+    if (at > now) {
+        struct timespec d = {(time_t)((at - now) / 1000000), (long)((at - now) % 1000000) * 1000};
+        nanosleep(&d, NULL);
+    }
+}
+
+/* A GET on the given connection (the sync's own, or a worker's). */
+static int woo_get_on(ci_fetch *f, void *client, const char *path, const char *query, cJSON **doc, long *pages,
+                      char *err, size_t errlen) {
     wb_shop_response r;
-    int rc = wb_woo_request(f->client, "GET", path, query, NULL, &r);
+    pace(f);
+    int rc = wb_woo_request(client, "GET", path, query, NULL, &r);
     if (rc || r.status != 200) {
         if (rc) snprintf(err, errlen, "GET %s: %s", path, r.error);
         else snprintf(err, errlen, "GET %s: HTTP %ld", path, r.status);
@@ -153,6 +184,11 @@ static int woo_get(ci_fetch *f, const char *path, const char *query, cJSON **doc
         return -1;
     }
     return 0;
+}
+
+static int woo_get(ci_fetch *f, const char *path, const char *query, cJSON **doc, long *pages,
+                   char *err, size_t errlen) {
+    return woo_get_on(f, f->client, path, query, doc, pages, err, errlen);
 }
 
 /* The store's units, once a sync. A store whose settings cannot be read
@@ -215,7 +251,8 @@ static void apply_units(ci_fetch *f, ci_articles *out, size_t from) {
 }
 
 /* All (published) variations of one variable product. */
-static int variations(ci_fetch *f, const cJSON *product, ci_articles *out, char *err, size_t errlen) {
+static int variations(ci_fetch *f, void *client, const cJSON *product, ci_articles *out, char *err,
+                      size_t errlen) {
     char buf[32];
     const char *pid = jid(product, "id", buf, sizeof buf);
     if (!pid) return 0;
@@ -228,7 +265,7 @@ static int variations(ci_fetch *f, const cJSON *product, ci_articles *out, char 
         snprintf(query, sizeof query, "per_page=%d&page=%ld&orderby=id&order=asc", f->cfg->woo_page, page);
         cJSON *doc = NULL;
         long pages = -1;
-        int rc = woo_get(f, path, query, &doc, &pages, err, errlen);
+        int rc = woo_get_on(f, client, path, query, &doc, &pages, err, errlen);
         if (rc > 0) return 0; /* the product is gone meanwhile */
         if (rc < 0) return -1;
         const cJSON *v;
@@ -252,11 +289,132 @@ static int variations(ci_fetch *f, const cJSON *product, ci_articles *out, char 
 static int product_articles(ci_fetch *f, const cJSON *p, ci_articles *out, char *err, size_t errlen) {
     const char *type = jstr(p, "type"), *status = jstr(p, "status");
     if (status && strcmp(status, "publish") != 0) return 0;
-    if (type && strcmp(type, "variable") == 0) return variations(f, p, out, err, errlen);
+    if (type && strcmp(type, "variable") == 0) return variations(f, f->client, p, out, err, errlen);
     if (type && (strcmp(type, "grouped") == 0 || strcmp(type, "external") == 0)) return 0; /* not stocked */
     ci_article *a = ci_articles_add(out);
     if (ci_parse_woo_simple(p, a)) out->count--;
     return 0;
+}
+
+/* One variable product of a page: its variations, read by whichever
+ * connection takes it. */
+typedef struct var_job {
+    const cJSON *product;
+    ci_articles list;
+    int rc;
+    char err[256];
+} var_job;
+
+typedef struct var_pool {
+    ci_fetch *f;
+    var_job *jobs;
+    size_t count;
+    atomic_size_t next;
+    atomic_bool failed; /* one failed: the others take no more */
+} var_pool;
+
+typedef struct var_worker {
+    var_pool *pool;
+    void *client;
+    pthread_t thread;
+} var_worker;
+
+static void take_jobs(var_pool *pool, void *client) {
+    while (!atomic_load(&pool->failed)) {
+        size_t i = atomic_fetch_add(&pool->next, 1);
+        if (i >= pool->count) return;
+        var_job *j = &pool->jobs[i];
+        j->rc = variations(pool->f, client, j->product, &j->list, j->err, sizeof j->err);
+        if (j->rc) atomic_store(&pool->failed, true);
+    }
+}
+
+static void *worker_main(void *arg) {
+    var_worker *w = arg;
+    take_jobs(w->pool, w->client);
+    return NULL;
+}
+
+static const char *cred(const cJSON *c, const char *name) {
+    const char *v = jstr(c, name);
+    return v ? v : "";
+}
+
+/* The variations of every job, on the sync's connection and up to
+ * woo_workers - 1 more (made for the page and closed after it). A worker
+ * that cannot be started leaves its share to the others. */
+static void run_jobs(ci_fetch *f, var_job *jobs, size_t count) {
+    var_pool pool = {.f = f, .jobs = jobs, .count = count};
+    atomic_init(&pool.next, 0);
+    atomic_init(&pool.failed, false);
+    size_t extra = (size_t)f->cfg->woo_workers - 1;
+    if (extra > count - 1) extra = count - 1;
+    var_worker *workers = calloc(extra + 1, sizeof *workers);
+    if (!workers) abort();
+    cJSON *c = extra ? cJSON_Parse(f->store->credentials ? f->store->credentials : "") : NULL;
+    pthread_mutex_t lock;
+    pthread_mutex_init(&lock, NULL);
+    f->pace_lock = &lock;
+    size_t started = 0;
+    for (size_t i = 0; i < extra && c; i++) {
+        var_worker *w = &workers[started];
+        w->pool = &pool;
+        w->client = wb_woo_new(f->store->id, f->store->base_url, cred(c, "consumer_key"), cred(c, "consumer_secret"),
+                               NULL);
+        if (!w->client) break;
+        if (pthread_create(&w->thread, NULL, worker_main, w)) {
+            wb_woo_free(w->client);
+            break;
+        }
+        started++;
+    }
+    cJSON_Delete(c);
+    take_jobs(&pool, f->client);
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(workers[i].thread, NULL);
+        wb_woo_free(workers[i].client);
+    }
+    f->pace_lock = NULL;
+    pthread_mutex_destroy(&lock);
+    free(workers);
+}
+
+static bool variable_published(const cJSON *p) {
+    const char *type = jstr(p, "type"), *status = jstr(p, "status");
+    return type && strcmp(type, "variable") == 0 && !(status && strcmp(status, "publish") != 0);
+}
+
+/* Moves a job's articles to the end of out. */
+static void take_list(ci_articles *out, ci_articles *from) {
+    for (size_t i = 0; i < from->count; i++) *ci_articles_add(out) = from->items[i];
+    free(from->items);
+    *from = (ci_articles){0};
+}
+
+/* A page of products as articles, in the page's order: the variable
+ * products' variations read concurrently first. */
+static int page_articles(ci_fetch *f, const cJSON *doc, ci_articles *out, char *err, size_t errlen) {
+    size_t n = (size_t)cJSON_GetArraySize(doc), count = 0;
+    var_job *jobs = calloc(n + 1, sizeof *jobs);
+    if (!jobs) abort();
+    const cJSON *p;
+    cJSON_ArrayForEach(p, doc) if (variable_published(p)) jobs[count++].product = p;
+    if (count) run_jobs(f, jobs, count);
+    int rc = 0;
+    for (size_t j = 0; j < count && rc == 0; j++)
+        if (jobs[j].rc) {
+            snprintf(err, errlen, "%s", jobs[j].err);
+            rc = -1;
+        }
+    size_t j = 0;
+    cJSON_ArrayForEach(p, doc) {
+        if (rc) break;
+        if (j < count && jobs[j].product == p) take_list(out, &jobs[j++].list);
+        else rc = product_articles(f, p, out, err, errlen); /* no call: not a variable product */
+    }
+    for (size_t k = 0; k < count; k++) ci_articles_free(&jobs[k].list);
+    free(jobs);
+    return rc;
 }
 
 static int ci_fetch_woo_page(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
@@ -302,14 +460,10 @@ static int ci_fetch_woo_page(ci_fetch *f, const char *cursor, const char *produc
     long pages = -1;
     int rc = woo_get(f, "products", query, &doc, &pages, err, errlen);
     if (rc) return -1;
-    const cJSON *p;
-    int n = 0;
-    cJSON_ArrayForEach(p, doc) {
-        n++;
-        if (product_articles(f, p, out, err, errlen)) {
-            cJSON_Delete(doc);
-            return -1;
-        }
+    int n = cJSON_GetArraySize(doc);
+    if (page_articles(f, doc, out, err, errlen)) {
+        cJSON_Delete(doc);
+        return -1;
     }
     cJSON_Delete(doc);
     *pages_total = pages;

@@ -9,7 +9,11 @@
  * After a kill -9 the row is still `running` with the cursor of the first
  * page not finished; the next replica resumes there. Only that page is read
  * again, and of it only articles whose hash was not recorded yet go out
- * again. */
+ * again.
+ *
+ * A poll (kind `changes`) lists the products changed since the store's
+ * cursor (changes.c) and runs a product sync for each; a full sync or poll
+ * that ends well moves the cursor to the time it started. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,18 +33,34 @@ void ci_count(const char *store_id, const char *outcome, double n) {
                    n, store_id, outcome);
 }
 
+/* The schedule: a full sync on first contact (a store without a cursor:
+ * new, or synced before incremental polls existed) and every
+ * WB_CATALOG_FULL_SYNC_MS; in between, every WB_CATALOG_POLL_MS, a poll of
+ * the products changed since the store's cursor. A full sync asked for by
+ * an operator counts as the periodic one. */
 void ci_schedule(ci_ctx *ctx, wb_pg *pg) {
     if (!ctx->cfg.poll_ms) return;
-    char ms[32];
-    snprintf(ms, sizeof ms, "%lld", (long long)ctx->cfg.poll_ms);
-    const char *p[] = {ms};
+    char poll[32], full[32];
+    snprintf(poll, sizeof poll, "%lld", (long long)ctx->cfg.poll_ms);
+    snprintf(full, sizeof full, "%lld", (long long)ctx->cfg.full_sync_ms);
+    const char *p[] = {poll, full};
     if (wb_pg_exec(pg,
-            "INSERT INTO catalog_syncs (store_id, source) SELECT s.id, 'schedule' FROM stores s "
+            "INSERT INTO catalog_syncs (store_id, source, kind) SELECT s.id, 'schedule', 'full' FROM stores s "
+            "LEFT JOIN sync_cursors k ON k.store_id = s.id AND k.name = 'catalog_changed_since' "
+            "WHERE s.enabled AND (k.store_id IS NULL OR $2::bigint > 0) AND NOT EXISTS (SELECT 1 FROM catalog_syncs c "
+            "WHERE c.store_id = s.id AND c.product_id IS NULL AND c.kind = 'full' AND (c.state IN ('requested', 'running') "
+            "OR c.requested_at > now() - make_interval(secs => "
+            "(CASE WHEN k.store_id IS NULL THEN $1::bigint ELSE $2::bigint END) / 1000.0))) "
+            "ON CONFLICT DO NOTHING", 2, p))
+        wb_warn(NULL, "catalog schedule (full syncs): %s", wb_pg_error(pg));
+    if (wb_pg_exec(pg,
+            "INSERT INTO catalog_syncs (store_id, source, kind) SELECT s.id, 'schedule', 'changes' FROM stores s "
+            "JOIN sync_cursors k ON k.store_id = s.id AND k.name = 'catalog_changed_since' "
             "WHERE s.enabled AND NOT EXISTS (SELECT 1 FROM catalog_syncs c WHERE c.store_id = s.id "
             "AND c.product_id IS NULL AND (c.state IN ('requested', 'running') "
             "OR c.requested_at > now() - make_interval(secs => $1::bigint / 1000.0))) "
             "ON CONFLICT DO NOTHING", 1, p))
-        wb_warn(NULL, "catalog schedule: %s", wb_pg_error(pg));
+        wb_warn(NULL, "catalog schedule (polls): %s", wb_pg_error(pg));
 }
 
 typedef struct run {
@@ -52,7 +72,7 @@ typedef struct run {
     ci_fetch fetch;
     long items, published, conflicts;
     long created, analyzed_at; /* mappings this sync made; how many when it last analyzed */
-    bool full;                 /* a full sync (not one product's) */
+    bool full;                 /* a full sync (not a poll, not one product's) */
 } run;
 
 /* One page's articles: mapped, the changed ones published, their hashes
@@ -392,10 +412,81 @@ static void run_queued_products(run *r) {
     }
 }
 
+/* Where the next poll starts: the start of this sync (PostgreSQL's clock),
+ * once everything it read is mapped and acknowledged. Everything changed
+ * after that instant is listed by the next poll; the overlap it subtracts
+ * covers the shop's clock running behind and whole-second comparisons. A
+ * cursor never moves back (a full sync that started before a poll). */
+static int advance_cursor(run *r) {
+    const char *p[] = {r->id};
+    return wb_pg_exec(r->pg,
+        "INSERT INTO sync_cursors (store_id, name, value) SELECT store_id, 'catalog_changed_since', "
+        "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM catalog_syncs WHERE id = $1 "
+        "ON CONFLICT (store_id, name) DO UPDATE SET value = EXCLUDED.value, updated_at = now() "
+        "WHERE sync_cursors.value::timestamptz < EXCLUDED.value::timestamptz", 1, p);
+}
+
+/* The poll's lower bound: the store's cursor minus the overlap, in whole
+ * seconds (rounded down) as the shops compare. 0, or -1 with err (no cursor:
+ * the store's first full sync has not ended). */
+static int poll_since(run *r, char *since, size_t size, char *err, size_t errlen) {
+    char overlap[32];
+    snprintf(overlap, sizeof overlap, "%lld", (long long)r->ctx->cfg.overlap_ms);
+    const char *p[] = {r->store.id, overlap};
+    PGresult *res = wb_pg_query(r->pg,
+        "SELECT to_char((value::timestamptz - make_interval(secs => $2::bigint / 1000.0)) AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS') FROM sync_cursors WHERE store_id = $1 AND name = 'catalog_changed_since'",
+        2, p);
+    if (!res) {
+        snprintf(err, errlen, "poll cursor: %s", wb_pg_error(r->pg));
+        return -1;
+    }
+    int rc = 0;
+    if (PQntuples(res) != 1) {
+        snprintf(err, errlen, "no poll cursor yet: a full sync comes first");
+        rc = -1;
+    } else {
+        snprintf(since, size, "%s", PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* An incremental poll: every product the shop changed since the cursor
+ * (minus the overlap), page after page, each read and processed as a
+ * product sync. 0 done, 1 stopped by shutdown, -1 with err. */
+static int run_changes(run *r, char *err, size_t errlen) {
+    char since[40];
+    if (poll_since(r, since, sizeof since, err, errlen)) return -1;
+    wb_debug(r->store.id, "catalog poll %s: products changed after %sZ", r->id, since);
+    char *page = NULL;
+    int rc = 0;
+    do {
+        wb_heartbeat();
+        ci_changed changed = {0};
+        char *next = NULL;
+        r->items = r->published = r->conflicts = 0;
+        rc = ci_list_changed(&r->fetch, since, page, &changed, &next, err, errlen);
+        for (size_t i = 0; i < changed.count && rc == 0; i++) {
+            if (wb_stopping()) rc = 1;
+            else rc = sync_one_product(r, changed.ids[i], err, errlen);
+        }
+        ci_changed_free(&changed);
+        if (rc == 0 && progress(r, NULL, -1, true)) {
+            snprintf(err, errlen, "progress: %s", wb_pg_error(r->pg));
+            rc = -1;
+        }
+        free(page);
+        page = next;
+    } while (rc == 0 && page);
+    free(page);
+    return rc;
+}
+
 /* Runs one claimed sync to its end (or until the process stops). */
 static void run_sync(ci_ctx *ctx, wb_pg *pg, const char *id, const char *store_id, const char *product_id,
-                     const char *cursor_in) {
-    run r = {.ctx = ctx, .pg = pg, .id = id, .full = product_id == NULL};
+                     bool changes, const char *cursor_in) {
+    run r = {.ctx = ctx, .pg = pg, .id = id, .full = product_id == NULL && !changes};
     char err[1024] = "";
     if (!ctx->svc->has_master_key) {
         finish(pg, id, "failed", "WB_MASTER_KEY is not set: the store's credentials cannot be read");
@@ -421,12 +512,17 @@ static void run_sync(ci_ctx *ctx, wb_pg *pg, const char *id, const char *store_i
         wb_store_free(&r.store);
         return;
     }
-    wb_info(store_id, "catalog sync %s started%s%s%s%s", id, product_id ? " for product " : "",
-            product_id ? product_id : "", *cursor_in ? ", resuming at " : "", cursor_in);
+    wb_info(store_id, "catalog %s %s started%s%s%s%s", changes ? "poll" : "sync", id,
+            product_id ? " for product " : "", product_id ? product_id : "",
+            *cursor_in ? ", resuming at " : "", cursor_in);
     int64_t t0 = wb_monotonic_ms();
     char *cursor = strdup(cursor_in);
     bool failed = false, stopped = false;
-    for (;;) {
+    if (changes) {
+        int crc = run_changes(&r, err, sizeof err);
+        failed = crc < 0, stopped = crc > 0;
+    }
+    for (; !changes;) {
         wb_heartbeat();
         ci_articles list = {0};
         char *next = NULL;
@@ -457,12 +553,16 @@ static void run_sync(ci_ctx *ctx, wb_pg *pg, const char *id, const char *store_i
         }
     }
     free(cursor);
-    if (!failed && !stopped && !product_id) {
+    if (!failed && !stopped && r.full) { /* removed articles: a full sync's step only */
         r.items = r.published = r.conflicts = 0; /* the pages' counts are recorded */
         if (sweep_unseen(&r, err, sizeof err)) failed = true;
         else if (r.published > 0 && progress(&r, NULL, -1, false))
             wb_warn(store_id, "catalog sync %s: progress: %s", id, wb_pg_error(pg));
         stopped = !failed && wb_stopping();
+    }
+    if (!failed && !stopped && !product_id && advance_cursor(&r)) {
+        snprintf(err, sizeof err, "poll cursor not recorded: %s", wb_pg_error(pg));
+        failed = true;
     }
     close_client(&r);
     double secs = (double)(wb_monotonic_ms() - t0) / 1000.0;
@@ -481,7 +581,7 @@ static void run_sync(ci_ctx *ctx, wb_pg *pg, const char *id, const char *store_i
 
 bool ci_run_pending(ci_ctx *ctx, wb_pg *pg) {
     PGresult *res = wb_pg_query(pg,
-        "SELECT id, store_id, product_id FROM catalog_syncs WHERE state IN ('requested', 'running') "
+        "SELECT id, store_id, product_id, kind = 'changes' FROM catalog_syncs WHERE state IN ('requested', 'running') "
         "ORDER BY (product_id IS NULL), id LIMIT 50", 0, NULL);
     if (!res) {
         wb_warn(NULL, "catalog syncs not read: %s", wb_pg_error(pg));
@@ -502,7 +602,8 @@ bool ci_run_pending(ci_ctx *ctx, wb_pg *pg) {
             "updated_at = now() WHERE id = $1 AND state IN ('requested', 'running') RETURNING coalesce(cursor, '')",
             1, cp);
         if (claim && PQntuples(claim) == 1) {
-            run_sync(ctx, pg, id, store_id, product_id, PQgetvalue(claim, 0, 0));
+            run_sync(ctx, pg, id, store_id, product_id, strcmp(PQgetvalue(res, i, 3), "t") == 0,
+                     PQgetvalue(claim, 0, 0));
             did = true;
         }
         if (claim) PQclear(claim);

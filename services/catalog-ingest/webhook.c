@@ -168,7 +168,7 @@ static void sync_handler(const wb_http_request *req, wb_http_response *res, void
     } else {
         PQclear(r);
         r = wb_pg_query(pg, "SELECT id FROM catalog_syncs WHERE store_id = $1 AND product_id IS NULL "
-                            "AND state IN ('requested', 'running')", 1, p);
+                            "AND kind = 'full' AND state IN ('requested', 'running')", 1, p);
         if (r && PQntuples(r) == 1) reply(res, 202, "{\"status\":\"sync requested\",\"sync_id\":%s}", PQgetvalue(r, 0, 0));
         else reply(res, 202, "{\"status\":\"sync requested\"}");
     }

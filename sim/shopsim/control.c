@@ -420,6 +420,7 @@ static void get_calls(ctl_t *c) {
     cJSON_AddStringToObject(j, "method", cl->method);
     cJSON_AddStringToObject(j, "path", cl->path ? cl->path : "");
     cJSON_AddStringToObject(j, "op", cl->op ? cl->op : "");
+    if (cl->query) cJSON_AddStringToObject(j, "query", cl->query);
     cJSON_AddNumberToObject(j, "status", cl->status);
     cJSON_AddBoolToObject(j, "throttled", cl->throttled);
     cJSON_AddNumberToObject(j, "cost", cl->cost);
@@ -523,6 +524,7 @@ static void reset_logs(store_t *s) {
   for (size_t i = 0; i < SIM_CALL_LOG; i++) {
     free(s->calls[i].path);
     free(s->calls[i].op);
+    free(s->calls[i].query);
   }
   memset(s->calls, 0, sizeof s->calls);
   s->ncalls = 0;

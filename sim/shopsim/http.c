@@ -23,6 +23,26 @@ const char *req_header(const http_request *r, const char *name) {
 const char *req_query(const http_request *r, const char *name) {
   return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
+typedef struct {
+  char *out;
+  size_t size, len;
+} query_text;
+
+static enum MHD_Result add_arg(void *arg, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind;
+  query_text *q = arg;
+  if (strncmp(key, "oauth_", 6) == 0 || q->len >= q->size) return MHD_YES; /* the signature is noise */
+  int n = snprintf(q->out + q->len, q->size - q->len, "%s%s=%s", q->len ? "&" : "", key, value ? value : "");
+  q->len = n < 0 ? q->size : q->len + (size_t)n;
+  return MHD_YES;
+}
+
+void req_query_text(const http_request *r, char *out, size_t size) {
+  query_text q = {out, size, 0};
+  out[0] = '\0';
+  MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+}
+
 cJSON *req_json(const http_request *r) {
   if (!r->body || r->body_len == 0) return NULL;
   return cJSON_ParseWithLength(r->body, r->body_len);

@@ -36,6 +36,9 @@ typedef struct {
 
 const char *req_header(const http_request *r, const char *name);
 const char *req_query(const http_request *r, const char *name);
+/* The query's parameters, decoded, "a=1&b=2", OAuth 1.0a's left out (the
+ * call log's `query`); cut at size. */
+void req_query_text(const http_request *r, char *out, size_t size);
 /* Parses the body as JSON (NULL if empty or invalid). */
 cJSON *req_json(const http_request *r);
 

@@ -258,6 +258,36 @@ static cJSON *shop(gctx *c, const gql_field *f) {
   return out;
 }
 
+/* productsCount / productVariantsCount: a Count {count precision}. As
+ * Shopify: at most `limit` (default 10000; null = no limit), precision
+ * AT_LEAST when the limit was reached. productsCount takes the products'
+ * `query:` filter; productVariantsCount has no search fields (its query is
+ * ignored). */
+static cJSON *count_of(gctx *c, const gql_field *f, bool of_variants) {
+  store_t *s = c->s;
+  long limit = 10000;
+  cJSON *l = arg_json(c, f, "limit");
+  if (l && cJSON_IsNull(l)) limit = -1;
+  else if (l && cJSON_IsNumber(l)) limit = (long)l->valuedouble;
+  cJSON_Delete(l);
+  size_t n = 0;
+  if (of_variants) {
+    n = count_variants(s);
+  } else {
+    filter flt;
+    read_filter(c, f, &flt);
+    for (size_t i = 0; i < s->nproducts; i++) n += product_matches(&flt, s->products[i]);
+  }
+  bool capped = limit >= 0 && n >= (size_t)limit;
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddNumberToObject(j, "count", (double)(capped ? (size_t)limit : n));
+  cJSON_AddStringToObject(j, "precision", capped ? "AT_LEAST" : "EXACT");
+  cJSON *out = project(c, j, &f->sel);
+  cJSON_Delete(j);
+  c->actual_cost += 1;
+  return out;
+}
+
 /* The app's installation: its granted access scopes. */
 static cJSON *app_installation(gctx *c, const gql_field *f) {
   store_t *s = c->s;
@@ -281,6 +311,8 @@ static cJSON *app_installation(gctx *c, const gql_field *f) {
 cJSON *query_root(gctx *c, const gql_field *f) {
   if (IS("products")) return products(c, f);
   if (IS("productVariants")) return variants(c, f, false);
+  if (IS("productsCount")) return count_of(c, f, false);
+  if (IS("productVariantsCount")) return count_of(c, f, true);
   if (IS("inventoryItems")) return variants(c, f, true);
   if (IS("orders")) return orders(c, f);
   if (IS("locations")) return locations(c, f);

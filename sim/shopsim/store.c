@@ -182,6 +182,7 @@ static void free_store(store_t *s) {
   for (size_t i = 0; i < SIM_CALL_LOG; i++) {
     free(s->calls[i].path);
     free(s->calls[i].op);
+    free(s->calls[i].query);
   }
   free(s->products);
   free(s->orders);
@@ -465,10 +466,16 @@ void store_log_call(store_t *s, const char *method, const char *path, const char
   snprintf(c->method, sizeof c->method, "%s", method);
   set_str(&c->path, path);
   set_str(&c->op, op);
+  free(c->query);
+  c->query = NULL;
   c->status = status;
   c->throttled = throttled;
   c->cost = cost;
   c->actual_cost = cost;
+}
+
+void store_log_query(store_t *s, const char *query) {
+  if (s->ncalls) set_str(&s->calls[(s->ncalls - 1) % SIM_CALL_LOG].query, query);
 }
 
 void store_log_delivery(store_t *s, const delivery_t *d) {

@@ -158,6 +158,7 @@ typedef struct {
   int64_t ms;
   char method[8];
   char *path, *op;
+  char *query; /* WooCommerce: the request's query parameters ("" for none) */
   int status;
   bool throttled;
   int cost;
@@ -262,6 +263,8 @@ order_t *store_find_order(store_t *s, uint64_t id);
 webhook_t *store_find_webhook(store_t *s, uint64_t id);
 void store_remove_webhook(store_t *s, uint64_t id);
 
+/* Sets the query of the call logged last. */
+void store_log_query(store_t *s, const char *query);
 void store_log_call(store_t *s, const char *method, const char *path, const char *op, int status,
                     bool throttled, int cost);
 void store_log_delivery(store_t *s, const delivery_t *d);

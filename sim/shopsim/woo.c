@@ -20,24 +20,51 @@ bool woo_method(const woo_call *c, const char *m) {
   return strcmp(c->req->method, m) == 0;
 }
 
+static void invalid_param(woo_call *c, const char *name, const char *why) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "code", "rest_invalid_param");
+  char msg[96];
+  snprintf(msg, sizeof msg, "Invalid parameter(s): %s", name);
+  cJSON_AddStringToObject(j, "message", msg);
+  cJSON *data = cJSON_AddObjectToObject(j, "data");
+  cJSON_AddNumberToObject(data, "status", 400);
+  cJSON *params = cJSON_AddObjectToObject(data, "params");
+  cJSON_AddStringToObject(params, name, why);
+  reply_json(c->rep, 400, j);
+}
+
+/* The lists' date filters, checked as WooCommerce's schema does (format
+ * date-time, dates_are_gmt a boolean): a date it cannot read is a 400, never
+ * a filter silently left out (which would answer the whole list). The
+ * simulated shops run on UTC, so dates_are_gmt changes nothing else. */
+static bool dates_valid(woo_call *c) {
+  static const char *const dates[] = {"after", "before", "modified_after", "modified_before"};
+  for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+    const char *v = req_query(c->req, dates[i]);
+    if (v && parse_time(v) < 0) {
+      invalid_param(c, dates[i], "Invalid date.");
+      return false;
+    }
+  }
+  const char *gmt = req_query(c->req, "dates_are_gmt");
+  static const char *const bools[] = {"true", "false", "1", "0"};
+  bool ok = !gmt;
+  for (size_t i = 0; gmt && !ok && i < 4; i++) ok = strcmp(gmt, bools[i]) == 0;
+  if (!ok) invalid_param(c, "dates_are_gmt", "dates_are_gmt is not of type boolean.");
+  return ok;
+}
+
 bool woo_read_page(woo_call *c, woo_page *pg) {
   const char *page = req_query(c->req, "page"), *per = req_query(c->req, "per_page");
   pg->page = page ? atol(page) : 1;
   pg->per_page = per ? atol(per) : 10;
   if (pg->page > 1000000) pg->page = 1000000; /* keeps (page - 1) * per_page in range */
   if (pg->per_page < 1 || pg->per_page > 100) {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "code", "rest_invalid_param");
-    cJSON_AddStringToObject(j, "message", "Invalid parameter(s): per_page");
-    cJSON *data = cJSON_AddObjectToObject(j, "data");
-    cJSON_AddNumberToObject(data, "status", 400);
-    cJSON *params = cJSON_AddObjectToObject(data, "params");
-    cJSON_AddStringToObject(params, "per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)");
-    reply_json(c->rep, 400, j);
+    invalid_param(c, "per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)");
     return false;
   }
   if (pg->page < 1) pg->page = 1;
-  return true;
+  return dates_valid(c);
 }
 
 void woo_reply_page(woo_call *c, const woo_page *pg, cJSON *all) {
@@ -176,5 +203,8 @@ void woo_handle(store_t *s, http_request *req, http_reply *rep) {
   char op[160];
   snprintf(op, sizeof op, "%s %s", req->method, req->path);
   store_log_call(s, req->method, req->path, op, rep->status, false, 0);
+  char query[512];
+  req_query_text(req, query, sizeof query);
+  store_log_query(s, query);
   pthread_mutex_unlock(&s->mu);
 }

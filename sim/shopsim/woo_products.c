@@ -25,7 +25,14 @@ static bool id_listed(const char *csv, uint64_t id) {
 
 static bool product_matches(woo_call *c, const product_t *p) {
   http_request *r = c->req;
-  if (!list_has(req_query(r, "status"), p->status)) return false;
+  /* `any` (the default) is every status but trash, as WordPress's query
+   * reads it; trash is listed only when asked for by name. */
+  const char *status = req_query(r, "status");
+  if (!status || strcmp(status, "any") == 0) {
+    if (strcmp(p->status, "trash") == 0) return false;
+  } else if (!list_has(status, p->status)) {
+    return false;
+  }
   if (!list_has(req_query(r, "type"), p->variable ? "variable" : "simple")) return false;
   if (!id_listed(req_query(r, "include"), p->id)) return false;
   const char *sku = req_query(r, "sku");

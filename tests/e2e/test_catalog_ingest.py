@@ -25,6 +25,8 @@ TOPIC = "shop.catalog.v1"
 class World:
     sim = None
     svc = None
+    inc = {}
+    changes = 0
     woo = []
     shop = []
     virtual_sku = None
@@ -388,6 +390,185 @@ def test_woo_store_units_read_and_converted():
     assert any(c["path"].endswith("/settings/products") and c["status"] == 200 for c in calls), calls
 
 
+# ---- incremental polls: two stores of their own, a service that polls every second
+
+IW, IS = f"ciw{RUN}", f"cis{RUN}"
+
+
+def poll_service():
+    # Small pages, so that a full catalog read is many calls and a poll's one or two stand out.
+    return h.service("catalog-ingest", {"WB_CATALOG_POLL_MS": "1000", "WB_CATALOG_POLL_OVERLAP_MS": "1000",
+                                        "WB_CATALOG_WOO_PAGE": "5", "WB_CATALOG_SHOPIFY_PAGE": "5",
+                                        "WB_LOG_LEVEL": "info"})
+
+
+def syncs_done(store, kind):
+    return int(h.psql(f"SELECT count(*) FROM catalog_syncs WHERE store_id = '{store}' AND product_id IS NULL "
+                      f"AND kind = '{kind}' AND state = 'done'").strip())
+
+
+def wait_polls(n=2):
+    """n more polls of each store done: the first may have started before the caller's change."""
+    base = {s: syncs_done(s, "changes") for s in (IW, IS)}
+
+    def done():
+        return all(syncs_done(s, "changes") >= base[s] + n for s in (IW, IS))
+    try:
+        h.wait_for(f"{n} polls of each store", done, timeout=120, interval=0.25)
+    except AssertionError:
+        raise AssertionError(h.psql(f"SELECT store_id, kind, state, error FROM catalog_syncs WHERE store_id "
+                                    f"IN ('{IW}', '{IS}') ORDER BY id DESC LIMIT 6")) from None
+
+
+def cursor(store):
+    return h.psql(f"SELECT value FROM sync_cursors WHERE store_id = '{store}' "
+                  f"AND name = 'catalog_changed_since'").strip()
+
+
+def last_seq(store):
+    calls = W.sim.call("GET", f"/_sim/stores/{store}/calls")
+    return calls[-1]["seq"] if calls else 0
+
+
+def calls_since(store, seq):
+    return W.sim.call("GET", f"/_sim/stores/{store}/calls?since={seq}")
+
+
+def woo_full_reads(calls):
+    """WooCommerce product lists that are not a poll's (no modified_after)."""
+    return [c for c in calls if c["path"].endswith("/wc/v3/products") and "modified_after=" not in c.get("query", "")]
+
+
+def test_poll_first_contact_is_a_full_sync():
+    W.sim.call("POST", "/_sim/stores", {"id": IW, "platform": "woocommerce"})
+    W.sim.call("PUT", f"/_sim/stores/{IW}/faults", {"drop_webhook_rate": 1})  # changes reach us by polls only
+    iw = W.sim.call("POST", f"/_sim/stores/{IW}/seed", {"products": 1, "variants": 3, "sku_prefix": f"IV{RUN}"})
+    iw += W.sim.call("POST", f"/_sim/stores/{IW}/seed", {"products": 20, "variants": 1, "sku_prefix": f"IV{RUN}"})
+    W.sim.call("POST", "/_sim/stores", {"id": IS, "platform": "shopify", "plan": "plus"})
+    W.sim.call("PUT", f"/_sim/stores/{IS}/faults", {"drop_webhook_rate": 1})
+    ish = W.sim.call("POST", f"/_sim/stores/{IS}/seed", {"products": 20, "variants": 2, "sku_prefix": f"IS{RUN}"})
+    W.inc = {IW: iw, IS: ish}
+    W.svc.stop()
+    W.svc.cleanup()
+    add_store(IW, "woocommerce", owner=f"{OWNER}i")
+    add_store(IS, "shopify", owner=f"{OWNER}i")
+    W.svc = poll_service()  # nobody asks for a sync: the schedule's first contact does
+    h.wait_for("first full syncs", lambda: syncs_done(IW, "full") >= 1 and syncs_done(IS, "full") >= 1,
+               timeout=120, interval=0.5)
+    for store, seeded in W.inc.items():
+        keys = {k for k, _ in messages(store)}
+        assert keys == {f"{store}/{v['sku']}" for p in seeded for v in p["variants"]}, (store, len(keys))
+        started = h.psql(f"SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+                         f"FROM catalog_syncs WHERE store_id = '{store}' AND kind = 'full'").strip()
+        assert cursor(store) >= started, (cursor(store), started)  # the sync's start, or a later poll's
+
+
+def test_poll_of_an_unchanged_catalog_reads_and_sends_nothing():
+    wait_polls(3)  # past the overlap of the seeding
+    seq = {s: last_seq(s) for s in (IW, IS)}
+    before = {s: len(messages(s)) for s in (IW, IS)}
+    wait_polls(2)
+    for s in (IW, IS):
+        assert len(messages(s)) == before[s], (s, before[s])
+    woo = calls_since(IW, seq[IW])
+    assert woo and not woo_full_reads(woo), woo
+    assert all(c["path"].endswith("/wc/v3/products") for c in woo), [c["path"] for c in woo]  # one list call a poll
+    shop = calls_since(IS, seq[IS])
+    assert shop and all(c["op"] == "query:products" for c in shop), [c["op"] for c in shop]
+
+
+def change_one_product_each():
+    """A new barcode for one variation of the WooCommerce variable product and
+    for one Shopify variant, straight in shopsim (its webhooks dropped)."""
+    changed = {}
+    for store in (IW, IS):
+        product = W.inc[store][0]
+        variant = product["variants"][1]
+        barcode = f"77{RUN}{W.changes}"[:13]
+        W.sim.call("PATCH", f"/_sim/stores/{store}/products/{product['id']}",
+                   {"variants": [{"sku": variant["sku"], "barcode": barcode}]})
+        changed[store] = (variant["sku"], barcode)
+    W.changes += 1
+    return changed
+
+
+def new_messages(store, before):
+    return [m for k, m in messages(store) if (k, m) not in before]
+
+
+def test_poll_publishes_only_the_changed_product():
+    before = {s: messages(s) for s in (IW, IS)}
+    seq = {s: last_seq(s) for s in (IW, IS)}
+    changed = change_one_product_each()
+    wait_polls(2)
+    for store, (sku, barcode) in changed.items():
+        new = new_messages(store, before[store])
+        assert [(m["sku"], m.get("barcode")) for m in new] == [(sku, barcode)], (store, new)
+    woo = calls_since(IW, seq[IW])
+    assert not woo_full_reads(woo), woo
+    # Besides one list call a poll: the changed product, its variations and
+    # the store's units, and nothing else (read again by the next poll when
+    # the change fell within the overlap before its start).
+    product = W.inc[IW][0]["id"]
+    reads = [c["path"] for c in woo if not c["path"].endswith("/wc/v3/products")]
+    assert any(r.endswith(f"/products/{product}/variations") for r in reads), reads
+    assert all(r.endswith(("/settings/products", f"/products/{product}", f"/products/{product}/variations"))
+               for r in reads), reads
+    shop = [c["op"] for c in calls_since(IS, seq[IS])]
+    assert 1 <= shop.count("query:productVariants") <= 3, shop  # a full read is 8 pages of 5
+
+
+def test_poll_cursor_kept_in_postgresql_across_a_restart():
+    W.svc.stop()
+    W.svc.cleanup()
+    kept = {s: cursor(s) for s in (IW, IS)}
+    assert all(kept.values()), kept
+    fulls = {s: syncs_done(s, "full") for s in (IW, IS)}
+    before = {s: messages(s) for s in (IW, IS)}
+    changed = change_one_product_each()  # while no service runs
+    W.svc = poll_service()
+    wait_polls(2)
+    for store, (sku, barcode) in changed.items():
+        new = new_messages(store, before[store])
+        assert [(m["sku"], m.get("barcode")) for m in new] == [(sku, barcode)], (store, new)
+        assert syncs_done(store, "full") == fulls[store], "a restart must not cost a full sync"
+        assert cursor(store) > kept[store], (cursor(store), kept[store])
+
+
+def woo_api(store, method, path, body=None):
+    auth = base64.b64encode(f"ck_{store}:cs_{store}".encode()).decode()
+    status, doc = h.http(method, f"{W.sim.base}/{store}/wp-json/wc/v3/{path}", body, {"Authorization": "Basic " + auth})
+    assert status == 200, (status, doc)
+    return doc
+
+
+def test_full_sync_still_finds_removed_products():
+    # WooCommerce: a product moved to the trash, which no list shows (status
+    # any leaves trash out); Shopify: a mapped product the shop does not have.
+    gone = W.inc[IW][-1]
+    woo_api(IW, "POST", "products/batch", {"delete": [gone["id"]]})
+    woo_sku = gone["variants"][0]["sku"]
+    shop_sku = f"GONE-{RUN}"
+    h.bridgectl("mapping", "add", IS, shop_sku, "--product", f"gid://shopify/Product/8{RUN}",
+                "--variant", f"gid://shopify/ProductVariant/8{RUN}", "--item", f"gid://shopify/InventoryItem/8{RUN}")
+    wait_polls(2)
+    assert not removal_of(IW, woo_sku) and not removal_of(IS, shop_sku), "a poll cannot know of deletions"
+    for store, sku in ((IW, woo_sku), (IS, shop_sku)):
+        sync(store)
+        m = removal_of(store, sku)
+        assert len(m) == 1 and m[0]["removed"] == "deleted", (store, m)
+
+
+def test_bad_poll_settings_refused_at_start():
+    for name, value in (("WB_CATALOG_FULL_SYNC_MS", "daily"), ("WB_CATALOG_FULL_SYNC_MS", "-1"),
+                        ("WB_CATALOG_POLL_OVERLAP_MS", "10")):
+        env = dict(os.environ, WB_HTTP_PORT="0", WB_MASTER_KEY=h.MASTER_KEY, **{name: value})
+        p = subprocess.run([str(h.BUILD / "bin" / "catalog-ingest")], env=env, capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 2 and f"configuration error: {name}: expected an integer" in p.stderr, \
+            (name, value, p.returncode, p.stderr)
+
+
 def test_sigterm_exits_clean():
     code = W.svc.stop()
     assert code == 0, code
@@ -405,6 +586,12 @@ def main():
             W.svc.stop()
             W.svc.cleanup()
         W.sim.close()
+        # A later polling service must not keep trying this run's dead shops.
+        try:
+            h.psql("DELETE FROM stores WHERE id IN (" + ", ".join(
+                h.sql_literal(s) for s in (WA, SA, WR, f"cwu{RUN}", IW, IS)) + ")")
+        except AssertionError as e:
+            print(f"stores of this run not deleted: {e}", flush=True)
     sys.exit(1 if R.failures else 0)
 
 

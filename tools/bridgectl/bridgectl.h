@@ -44,6 +44,8 @@ int bctl_mapping_add(int argc, char **argv);
 int bctl_mapping_list(int argc, char **argv);
 int bctl_products_sync(int argc, char **argv);
 int bctl_products_conflicts(int argc, char **argv);
+int bctl_articles_load(int argc, char **argv);
+int bctl_articles_list(int argc, char **argv);
 int bctl_stock_reconcile(int argc, char **argv);
 int bctl_fulfilment_show(int argc, char **argv);
 int bctl_fulfilment_set(int argc, char **argv);

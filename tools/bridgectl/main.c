@@ -25,6 +25,8 @@ static const bctl_command commands[] = {
     {"products", "sync", "sync a store's catalog now and show its progress: STORE [--no-wait]", bctl_products_sync},
     {"stock", "reconcile", "compare a store's shop stock with the WMS and correct it: STORE [--no-wait]", bctl_stock_reconcile},
     {"products", "conflicts", "list a store's product mapping conflicts: STORE [--json]", bctl_products_conflicts},
+    {"articles", "load", "load the WMS's articles (CSV sku,barcode; upsert) for mapping by barcode: GOODS_OWNER FILE.csv|- [--json]", bctl_articles_load},
+    {"articles", "list", "list a goods owner's WMS articles: GOODS_OWNER [--sku SKU] [--barcode CODE] [--json]", bctl_articles_list},
     {"fulfilment", "show", "a store's fulfilment options and return reason codes: STORE [--json]", bctl_fulfilment_show},
     {"fulfilment", "set", "set a fulfilment option: STORE KEY VALUE (notify_customer, auto_close, tracking_on_packed, cancelled_report)", bctl_fulfilment_set},
     {"fulfilment", "reason", "whether a return reason code refunds shipping: STORE CODE refund_shipping|keep_shipping|remove", bctl_fulfilment_reason},

@@ -119,7 +119,7 @@ int bctl_products_sync(int argc, char **argv) {
                        "ON CONFLICT DO NOTHING", 1, p))
         return query_fail(pg);
     PGresult *r = wb_pg_query(pg,
-        "SELECT id FROM catalog_syncs WHERE store_id = $1 AND product_id IS NULL "
+        "SELECT id FROM catalog_syncs WHERE store_id = $1 AND product_id IS NULL AND kind = 'full' "
         "ORDER BY (state IN ('requested', 'running')) DESC, id DESC LIMIT 1", 1, p);
     if (!r) return query_fail(pg);
     if (PQntuples(r) != 1) {

@@ -25,6 +25,7 @@ typedef struct wb_store {
     char *note_visibility; /* private | customer */
     bool complete_on_dispatch, shipment_tracking, virtual_as_non_stock;
     int variations_limit;
+    long long rate_limit_rps; /* WooCommerce requests per second, 0 = no limit */
 } wb_store;
 
 typedef struct wb_store_location {
