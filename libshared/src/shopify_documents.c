@@ -33,8 +33,9 @@ const char wb_gql_inventory_levels[] =
 
 /* catalog-ingest: every variant of the store by cursor, with what an article
  * needs of its product and inventory item. Also used with a query
- * (`product_id:N`) for one product after a webhook. About 5 points per
- * variant: 100 a page keeps a page well inside a 1000-point bucket. */
+ * (`product_id:N`) for one product after a webhook. 5 points per variant
+ * (the node, product, inventoryItem, measurement, weight) plus 3 a page:
+ * 199 a page is the most within Shopify's 1000-point cap on one query. */
 const char wb_gql_catalog_variants[] =
     "query CatalogVariants($first: Int!, $after: String, $query: String) {\n"
     "  productVariants(first: $first, after: $after, query: $query, sortKey: ID) {\n"
@@ -55,12 +56,38 @@ const char wb_gql_catalog_variants[] =
     "  }\n"
     "}\n";
 
+/* An incremental poll: the products changed since a time (the store's
+ * cursor minus an overlap), oldest change first; each is then read as a
+ * product sync (wb_gql_catalog_variants with product_id:N). Drafts and
+ * archived ones too, so a product unpublished since is reported. */
+const char wb_gql_catalog_changed_products[] =
+    "query CatalogChangedProducts($first: Int!, $after: String, $query: String) {\n"
+    "  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {\n"
+    "    nodes { id }\n"
+    "    pageInfo { hasNextPage endCursor }\n"
+    "  }\n"
+    "}\n";
+
+/* catalog-ingest: the progress bar's total at the start of a full sync.
+ * The sync pages variants, so productVariantsCount is its total (it has no
+ * search fields: drafts' variants are counted too); productsCount of the
+ * active products is logged beside it. limit: null lifts the default cap
+ * of 10000. 2 points. */
+const char wb_gql_catalog_counts[] =
+    "query CatalogCounts($query: String) {\n"
+    "  productsCount(query: $query, limit: null) { count precision }\n"
+    "  productVariantsCount(limit: null) { count precision }\n"
+    "}\n";
+
 /* fulfilment-reporter (declared in services/fulfilment-reporter/gql.h) */
 const char wb_gql_fulfilment_state[] =
     "query FulfilmentState($id: ID!) {\n"
     "  order(id: $id) {\n"
     "    id\n"
-    "    fulfillments(first: 20) { id trackingInfo { company number url } }\n"
+    "    fulfillments(first: 20) {\n"
+    "      id trackingInfo { company number url }\n"
+    "      fulfillmentLineItems(first: 10) { nodes { quantity lineItem { id } } }\n"
+    "    }\n"
     "    fulfillmentOrders(first: 5) {\n"
     "      nodes {\n"
     "        id\n"
@@ -71,9 +98,13 @@ const char wb_gql_fulfilment_state[] =
     "  }\n"
     "}\n";
 
+/* fulfillmentCreate takes no @idempotent in 2026-07 (its description does not
+ * offer one, and the directive is only honoured where it does), so the read
+ * above is what keeps a shipment single: a pending report first looks for its
+ * fulfillment by tracking number, else by its exact lines. */
 const char wb_gql_fulfillment_create[] =
-    "mutation FulfilShipment($fulfillment: FulfillmentInput!, $key: String!) {\n"
-    "  fulfillmentCreate(fulfillment: $fulfillment) @idempotent(key: $key) {\n"
+    "mutation FulfilShipment($fulfillment: FulfillmentInput!) {\n"
+    "  fulfillmentCreate(fulfillment: $fulfillment) {\n"
     "    fulfillment { id status trackingInfo { company number url }\n"
     "                  order { id closed displayFulfillmentStatus displayFinancialStatus } }\n"
     "    userErrors { field message }\n"
@@ -301,14 +332,17 @@ const wb_gql_document wb_gql_documents[] = {
      "{\"ids\":[\"gid://shopify/InventoryItem/1\",\"gid://shopify/InventoryItem/2\"],"
      "\"locationId\":\"gid://shopify/Location/1\"}"},
     {"catalog_variants", wb_gql_catalog_variants,
-     "{\"first\":100,\"after\":\"eyJsYXN0X2lkIjoxMjN9\",\"query\":\"product_status:active\"}"},
+     "{\"first\":199,\"after\":\"eyJsYXN0X2lkIjoxMjN9\",\"query\":\"product_status:active\"}"},
+    {"catalog_counts", wb_gql_catalog_counts, "{\"query\":\"status:active\"}"},
+    {"catalog_changed_products", wb_gql_catalog_changed_products,
+     "{\"first\":250,\"after\":null,\"query\":\"updated_at:>'2026-11-25T10:00:00Z'\"}"},
     /* fulfilment-reporter */
     {"fulfilment_state", wb_gql_fulfilment_state, "{\"id\":\"gid://shopify/Order/1\"}"},
     {"fulfillment_create", wb_gql_fulfillment_create,
      "{\"fulfillment\":{\"lineItemsByFulfillmentOrder\":[{\"fulfillmentOrderId\":\"gid://shopify/FulfillmentOrder/1\","
      "\"fulfillmentOrderLineItems\":[{\"id\":\"gid://shopify/FulfillmentOrderLineItem/1\",\"quantity\":2}]}],"
      "\"trackingInfo\":{\"company\":\"DHL\",\"number\":\"JJD000123\",\"url\":\"https://dhl.example/t/JJD000123\"},"
-     "\"notifyCustomer\":true},\"key\":\"0123456789abcdef0123456789abcdef\"}"},
+     "\"notifyCustomer\":true}}"},
     {"fulfillment_tracking_update", wb_gql_fulfillment_tracking_update,
      "{\"fulfillmentId\":\"gid://shopify/Fulfillment/1\",\"trackingInfoInput\":{\"company\":\"DHL\","
      "\"number\":\"JJD000124\",\"url\":\"https://dhl.example/t/JJD000124\"},\"notifyCustomer\":true}"},

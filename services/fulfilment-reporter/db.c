@@ -102,6 +102,18 @@ int fr_report_ref(wb_pg *pg, const char *store, const char *order, const char *k
     return found ? 0 : 1;
 }
 
+int fr_report_ref_claimed(wb_pg *pg, const char *store, const char *order, const char *kind,
+                          const char *report_id, const char *shop_ref) {
+    const char *p[] = {store, order, kind, report_id, shop_ref};
+    PGresult *res = wb_pg_query(pg,
+        "SELECT 1 FROM fulfilment_reports WHERE store_id = $1 AND shop_order_id = $2 "
+        "AND kind = $3 AND report_id <> $4 AND shop_reference = $5", 5, p);
+    if (!res) return -1;
+    int claimed = PQntuples(res) > 0;
+    PQclear(res);
+    return claimed;
+}
+
 void fr_settings_load(wb_pg *pg, const char *store, fr_settings *out) {
     *out = (fr_settings){.notify_customer = true, .cancelled_report = "record"};
     const char *p[] = {store};

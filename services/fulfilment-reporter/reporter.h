@@ -89,6 +89,10 @@ fr_report_state fr_report_begin(wb_pg *pg, const char *store, const char *order,
 int fr_report_finish(wb_pg *pg, const char *store, const char *order, const char *kind,
                      const char *report_id, const char *state, const char *shop_ref,
                      const char *detail);
+/* 1 when another report of the order's kind holds shop_ref, 0 when none, -1
+ * on a database error. */
+int fr_report_ref_claimed(wb_pg *pg, const char *store, const char *order, const char *kind,
+                          const char *report_id, const char *shop_ref);
 /* The shop reference of a done report, or 1 when there is none. */
 int fr_report_ref(wb_pg *pg, const char *store, const char *order, const char *kind,
                   const char *report_id, char *shop_ref, size_t ref_size);

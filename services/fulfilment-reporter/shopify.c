@@ -1,10 +1,10 @@
 /* Shopify: a shipment becomes fulfillmentCreate on the order's open
  * fulfillment orders, for exactly its lines and quantities, with trackingInfo
  * and notifyCustomer; a tracking update on a shipment already reported becomes
- * fulfillmentTrackingInfoUpdate on its fulfillment. fulfillmentCreate carries
- * an idempotency key derived from store, order and shipment, and a pending
- * report is first looked for among the order's fulfillments (by tracking
- * number), so a shipment is fulfilled once. Returns and closing are in
+ * fulfillmentTrackingInfoUpdate on its fulfillment. fulfillmentCreate takes no
+ * idempotency key, so a pending report (an attempt that may have reached the
+ * shop) is first looked for among the order's fulfillments (by tracking
+ * number, else by its exact lines), and a shipment is fulfilled once. Returns and closing are in
  * shopify_return.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,6 @@
 #include "plan.h"
 #include "reporter.h"
 #include "shopify.h"
-#include "wb/crypto.h"
 #include "wb/log.h"
 
 const cJSON *sh_path_get(const cJSON *o, const char *a, const char *b, const char *c) {
@@ -88,17 +87,70 @@ cJSON *sh_read_order(sh_ctx *c, const char *document, fr_outcome *bad) {
     return doc;
 }
 
-/* The fulfillment whose tracking number is the shipment's, or NULL. */
-static const char *find_fulfillment(const cJSON *doc, const char *number) {
-    if (!number) return NULL;
-    const cJSON *f, *t;
-    cJSON_ArrayForEach(f, sh_path_get(doc, "data", "order", "fulfillments")) {
-        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(f, "trackingInfo")) {
-            const char *n = sh_jstr(t, "number");
-            if (n && strcmp(n, number) == 0) return sh_jstr(f, "id");
-        }
+static int64_t fulfilled_of_line(const cJSON *fulfillment, const char *line_id) {
+    int64_t sum = 0;
+    const cJSON *n;
+    cJSON_ArrayForEach(n, sh_path_get(fulfillment, "fulfillmentLineItems", "nodes", NULL)) {
+        if (line_id && strcmp(sh_gid_tail(sh_jstr(sh_path_get(n, "lineItem", NULL, NULL), "id")), line_id) != 0)
+            continue;
+        int64_t q = 0;
+        if (!wb_json_int(cJSON_GetObjectItemCaseSensitive(n, "quantity"), 0, WB_JSON_INT_MAX, &q)) return -1;
+        sum += q;
     }
-    return NULL;
+    return sum;
+}
+
+static int64_t shipped_of_line(const wb_shipment *s, const char *line_id) {
+    int64_t sum = 0;
+    for (size_t i = 0; i < s->n_lines; i++)
+        if (!line_id || strcmp(s->lines[i].line_id, line_id) == 0) sum += s->lines[i].quantity;
+    return sum;
+}
+
+static bool has_tracking_number(const cJSON *fulfillment) {
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(fulfillment, "trackingInfo")) {
+        const char *n = sh_jstr(t, "number");
+        if (n && n[0]) return true;
+    }
+    return false;
+}
+
+/* Whether a fulfillment without a tracking number (it may name the carrier)
+ * holds exactly the shipment's lines and quantities. */
+static bool same_lines(const cJSON *fulfillment, const wb_shipment *s) {
+    if (has_tracking_number(fulfillment)) return false;
+    if (fulfilled_of_line(fulfillment, NULL) != shipped_of_line(s, NULL)) return false;
+    for (size_t i = 0; i < s->n_lines; i++)
+        if (fulfilled_of_line(fulfillment, s->lines[i].line_id) != shipped_of_line(s, s->lines[i].line_id))
+            return false;
+    return true;
+}
+
+/* A pending shipment's fulfillment if an earlier attempt created it: the one
+ * with its tracking number, or, for a shipment without one, one with exactly
+ * its lines that no other shipment of the order has claimed. fulfillmentCreate
+ * takes no idempotency key, so this read is what keeps a shipment single.
+ * -1 when the claims cannot be read. */
+static int find_fulfillment(sh_ctx *c, const cJSON *doc, const wb_shipment *s, const char **found) {
+    const cJSON *f, *t;
+    *found = NULL;
+    cJSON_ArrayForEach(f, sh_path_get(doc, "data", "order", "fulfillments")) {
+        const char *id = sh_jstr(f, "id");
+        if (!id) continue;
+        if (s->tracking_number) {
+            cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(f, "trackingInfo")) {
+                const char *n = sh_jstr(t, "number");
+                if (n && strcmp(n, s->tracking_number) == 0) *found = id;
+            }
+        } else if (same_lines(f, s)) {
+            int taken = fr_report_ref_claimed(c->r->svc->pg, c->m->store_id, c->m->order_id, "shipment", s->id, id);
+            if (taken < 0) return -1;
+            if (!taken) *found = id;
+        }
+        if (*found) return 0;
+    }
+    return 0;
 }
 
 static cJSON *tracking_info(const wb_shipment *s) {
@@ -119,11 +171,12 @@ static cJSON *fulfillment_input(sh_ctx *c, const cJSON *doc, const wb_shipment *
         const char *status = sh_jstr(fo, "status");
         if (!status || (strcmp(status, "OPEN") != 0 && strcmp(status, "IN_PROGRESS") != 0)) continue;
         cJSON_ArrayForEach(li, sh_path_get(fo, "lineItems", "nodes", NULL)) {
-            const cJSON *rem = cJSON_GetObjectItemCaseSensitive(li, "remainingQuantity");
+            int64_t remaining = 0; /* not a whole number from 0 to INT32_MAX: nothing to fulfil there */
+            wb_json_int(cJSON_GetObjectItemCaseSensitive(li, "remainingQuantity"), 0, INT32_MAX, &remaining);
             if (n == cap) fol = realloc(fol, sizeof *fol * (cap = cap ? cap * 2 : 16));
             fol[n++] = (fr_fo_line){sh_jstr(fo, "id"), sh_jstr(li, "id"),
                                     sh_gid_tail(sh_jstr(cJSON_GetObjectItemCaseSensitive(li, "lineItem"), "id")),
-                                    cJSON_IsNumber(rem) ? (int64_t)rem->valuedouble : 0};
+                                    remaining};
             if (!fol[n - 1].fo_id || !fol[n - 1].fo_line_id) n--;
         }
     }
@@ -171,7 +224,12 @@ static fr_outcome fulfil(sh_ctx *c, const wb_shipment *s) {
     cJSON *doc = sh_read_order(c, wb_gql_fulfilment_state, &bad);
     if (!doc) goto failed;
     if (st == FR_REPORT_PENDING) {
-        const char *found = find_fulfillment(doc, s->tracking_number);
+        const char *found;
+        if (find_fulfillment(c, doc, s, &found) != 0) {
+            snprintf(c->why, c->whylen, "reading the order's reports: %s", wb_pg_error(pg));
+            cJSON_Delete(doc);
+            return FR_RETRY;
+        }
         if (found) {
             wb_info(m->store_id, "order %s: shipment %s was already fulfilled (%s)", m->order_id, s->id, found);
             fr_report_finish(pg, m->store_id, m->order_id, "shipment", s->id, "done", found, NULL);
@@ -185,12 +243,8 @@ static fr_outcome fulfil(sh_ctx *c, const wb_shipment *s) {
         bad = FR_FAIL;
         goto failed;
     }
-    char seed[512], key[65];
-    int len = snprintf(seed, sizeof seed, "fulfilment\n%s\n%s\n%s", m->store_id, m->order_id, s->id);
-    wb_sha256_hex(seed, (size_t)len, key);
     cJSON *vars = cJSON_CreateObject();
     cJSON_AddItemToObject(vars, "fulfillment", input);
-    cJSON_AddStringToObject(vars, "key", key);
     int rc = sh_run(c, wb_gql_fulfillment_create, vars, 10, &doc, &bad);
     cJSON_Delete(vars);
     if (rc != 0) goto failed;

@@ -22,8 +22,11 @@ static const cJSON *nodes(const cJSON *o, const char *conn) {
 }
 
 static int64_t num(const cJSON *o, const char *name) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    /* A quantity: absent, or not a whole number from 0 to INT32_MAX, reads as 0,
+     * so sums over a hostile answer's lines cannot overflow either. */
+    int64_t n = 0;
+    wb_json_int(cJSON_GetObjectItemCaseSensitive(o, name), 0, INT32_MAX, &n);
+    return n;
 }
 
 /* The order's return that carries the marker, or NULL. */

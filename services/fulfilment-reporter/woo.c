@@ -58,7 +58,8 @@ static const char *jstr(const cJSON *o, const char *name) {
 
 static void jid(const cJSON *o, char *buf, size_t size) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
-    if (cJSON_IsNumber(v)) snprintf(buf, size, "%.0f", v->valuedouble);
+    int64_t n;
+    if (wb_json_int(v, 0, WB_JSON_INT_MAX, &n)) snprintf(buf, size, "%lld", (long long)n);
     else snprintf(buf, size, "%s", cJSON_IsString(v) ? v->valuestring : "");
 }
 
@@ -271,14 +272,14 @@ static fr_outcome refund_group(woo_ctx *c, const cJSON *order, const wb_return *
         const cJSON *li = order_line(order, rl->line_id);
         const cJSON *q = li ? cJSON_GetObjectItemCaseSensitive(li, "quantity") : NULL;
         int64_t total = li ? fr_parse_cents(jstr(li, "total")) : -1;
-        if (!li || !cJSON_IsNumber(q) || total < 0 || rl->quantity > (int64_t)q->valuedouble) {
+        int64_t qty; /* the line's quantity as ordered: a whole number >= 1, or the line is not usable */
+        if (!li || !wb_json_int(q, 1, INT32_MAX, &qty) || total < 0 || rl->quantity > qty) {
             snprintf(c->why, c->whylen, "return %s: line %s (sku %s, %lld) is not on the order as returned",
                      ret->id, rl->line_id, rl->sku, (long long)rl->quantity);
             cJSON_Delete(body);
             fr_report_finish(c->r->svc->pg, m->store_id, m->order_id, "refund", report_id, "failed", NULL, NULL);
             return FR_FAIL;
         }
-        int64_t qty = (int64_t)q->valuedouble;
         int64_t line = fr_line_refund_cents(total, qty, rl->quantity);
         char money[32];
         fr_format_cents(line, money, sizeof money);

@@ -823,6 +823,14 @@ static bool needs_key(const gql_field *f) {
   return IS("inventorySetQuantities") || IS("inventoryAdjustQuantities") || IS("refundCreate");
 }
 
+/* As in 2026-07, the key is honoured only by the mutations whose description
+ * offers it; on any other (fulfillmentCreate, returnCreate, ...) the directive
+ * changes nothing, so a client must not count on it there. */
+static bool honours_key(const gql_field *f) {
+  return needs_key(f) || IS("inventoryActivate") || IS("inventoryMoveQuantities") ||
+         IS("inventorySetOnHandQuantities");
+}
+
 static cJSON *dispatch(gctx *c, const gql_field *f) {
   if (IS("inventorySetQuantities")) return inventory_mutation(c, f, true);
   if (IS("inventoryAdjustQuantities")) return inventory_mutation(c, f, false);
@@ -852,7 +860,7 @@ static bool idempotency_key(gctx *c, const gql_field *f, char *key, size_t len) 
 
 cJSON *mutation_root(gctx *c, const gql_field *f) {
   char key[300];
-  bool has_key = idempotency_key(c, f, key, sizeof key);
+  bool has_key = honours_key(f) && idempotency_key(c, f, key, sizeof key);
   if (!has_key && needs_key(f)) {
     add_error(c, f, "BAD_REQUEST", "The @idempotent directive with a non-empty key is required for %s.", f->name);
     return NULL;

@@ -235,6 +235,42 @@ def test_shopify_kill9_between_call_and_record_fulfils_once():
     assert got["lines"][0]["fulfilled"] == 1, got["lines"]
 
 
+def report_ref(store, oid, kind, rid):
+    return h.psql(f"SELECT shop_reference FROM fulfilment_reports WHERE store_id = {h.sql_literal(store)} "
+                  f"AND shop_order_id = '{oid}' AND kind = '{kind}' AND report_id = {h.sql_literal(rid)}").strip()
+
+
+def kill9_untracked_shipment(oid, sid, line):
+    """Dispatches one unit of line without a tracking number; the reporter
+    dies after fulfillmentCreate and before its record, then comes back."""
+    W.reporter.stop()
+    W.reporter.cleanup()
+    W.reporter = start_reporter({"WB_FULFIL_TEST_DIE_AFTER_SEND": "1"})
+    h.produce(TOPIC, [event(SP, oid, "dispatched", [shipment(sid, [(line, 1)])])])
+    h.wait_for("the reporter killed itself", lambda: W.reporter.proc.poll() is not None, 60, 0.2)
+    assert W.reporter.proc.returncode == -9, W.reporter.proc.returncode
+    assert report_state(SP, oid, "shipment", sid) == "pending"
+    W.reporter.cleanup()
+    W.reporter = start_reporter()
+    h.wait_for("report done", lambda: report_state(SP, oid, "shipment", sid) == "done", 60, 0.2)
+
+
+def test_shopify_untracked_shipments_killed_after_the_call_fulfil_once_each():
+    # fulfillmentCreate takes no idempotency key (shopsim, like Shopify,
+    # ignores one there): the read-back by exact lines keeps each single, and
+    # a fulfillment claimed by one shipment is not taken for another alike.
+    o = place(SP, [(2, 3, "8.00")])
+    oid, lines = o["id"], o["lines"]
+    kill9_untracked_shipment(oid, "U1", lines[0])
+    got = order(SP, oid)
+    assert len(got["fulfillments"]) == 1 and got["lines"][0]["fulfilled"] == 1, got
+    kill9_untracked_shipment(oid, "U2", lines[0])
+    got = order(SP, oid)
+    assert len(got["fulfillments"]) == 2 and got["lines"][0]["fulfilled"] == 2, got
+    refs = {report_ref(SP, oid, "shipment", "U1"), report_ref(SP, oid, "shipment", "U2")}
+    assert len(refs) == 2 and all(refs), refs
+
+
 def test_return_waits_for_completed_then_refunds_the_right_lines():
     o = place(WT, [(0, 2, "10.00"), (1, 1, "30.00"), (2, 1, "5.00")], shipping="4.90")
     oid, lines = o["id"], o["lines"]

@@ -122,6 +122,73 @@ def main():
           "HTTP/1.1 503 Busy\nRetry-After: 1\n\n" + sep + "RESET" + sep + woo_ok.format(n=1, p=1) + "[]")
     write("fuzz_woo_client", "odd-headers", "HTTP/1.1 200 OK\nX-WP-TotalPages: -99999999999999999999\n"
           "x-wp-total:   7abc\n\n" + json.dumps([simple]))
+    reporter_seeds()
+
+
+def reporter_seeds():
+    """fuzz_reporter_{shopify,woo}: a fulfilment event (proto/examples), then
+    the shop's answers as the reporter reads them, hostile numbers included."""
+    ok = "HTTP/1.1 200 OK\nContent-Type: application/json\n\n"
+    sep = "\n=====\n"
+    ex = ROOT / "proto/examples/wms.fulfilment.v1/valid"
+    event = {f.stem: json.loads(f.read_text()) for f in ex.glob("*.json")}
+    line_ids = ["14086920003638", "14086920036406", "14086920069174"]
+
+    def one(ev):
+        return json.dumps(ev, separators=(",", ":"))
+
+    def fo_order(remaining):
+        lines = [{"id": f"gid://shopify/FulfillmentOrderLineItem/{i}", "remainingQuantity": q,
+                  "lineItem": {"id": f"gid://shopify/LineItem/{lid}"}}
+                 for i, (lid, q) in enumerate(zip(line_ids, remaining))]
+        return {"data": {"order": {"id": "gid://shopify/Order/5734523158582", "fulfillments": [],
+                                   "fulfillmentOrders": {"nodes": [{"id": "gid://shopify/FulfillmentOrder/1",
+                                                                    "status": "OPEN",
+                                                                    "lineItems": {"nodes": lines}}]}}}}
+    created = {"data": {"fulfillmentCreate": {"fulfillment": {"id": "gid://shopify/Fulfillment/9",
+                                                              "order": {"displayFulfillmentStatus": "FULFILLED"}},
+                                              "userErrors": []}}}
+    dispatched = one(event["dispatched-full"])
+    write("fuzz_reporter_shopify", "dispatched", dispatched + sep + ok + json.dumps(fo_order([4, 10, 1])) +
+          sep + ok + json.dumps(created))
+    write("fuzz_reporter_shopify", "dispatched-hostile-numbers",
+          dispatched + sep + ok + json.dumps(fo_order([4, 10, 1])).replace('"remainingQuantity": 4', '"remainingQuantity": 1e300')
+          .replace('"remainingQuantity": 10', '"remainingQuantity": -1e999').replace('"remainingQuantity": 1,', '"remainingQuantity": 0.5,'))
+    fulfilled = {"data": {"order": {"id": "gid://shopify/Order/5734523158582",
+                                    "fulfillments": [{"id": "gid://shopify/Fulfillment/9", "fulfillmentLineItems": {"nodes": [
+                                        {"id": f"gid://shopify/FulfillmentLineItem/{i}", "quantity": q,
+                                         "lineItem": {"id": f"gid://shopify/LineItem/{lid}"}}
+                                        for i, (lid, q) in enumerate(zip(line_ids, [4, 10, 1]))]}}],
+                                    "returns": {"nodes": []}}}}
+    returned = one(event["returned-mixed-restock"])
+    write("fuzz_reporter_shopify", "returned", returned + sep + ok + json.dumps(fulfilled))
+    write("fuzz_reporter_shopify", "returned-hostile-numbers",
+          returned + sep + ok + json.dumps(fulfilled).replace('"quantity": 10', '"quantity": 1e300')
+          .replace('"quantity": 4', '"quantity": -9e18'))
+    write("fuzz_reporter_shopify", "tracking-updated", one(event["tracking-updated"]) + sep + ok +
+          json.dumps({"data": {"fulfillmentTrackingInfoUpdate": {"userErrors": []}}}))
+    write("fuzz_reporter_shopify", "cancelled", one(event["cancelled"]) + sep + ok + "{}")
+
+    def woo_event(name):
+        ev = dict(event[name], order_id="727")
+        return one(ev)
+    woo_order = {"id": 727, "status": "completed", "line_items": [
+        {"id": int(lid), "sku": sku, "quantity": q, "total": "40.00",
+         "taxes": [{"id": 1, "total": "10.00"}]}
+        for lid, sku, q in zip(line_ids, ["TYRE-700X28-BLK", "TUBE-700-PV", "TOOL-MULTI-16"], [4, 10, 1])],
+        "shipping_lines": [{"total": "9.00", "total_tax": "2.25"}]}
+    write("fuzz_reporter_woo", "dispatched-note", woo_event("dispatched-full") + sep + ok +
+          json.dumps({"id": 5001, "note": "shipped"}))
+    write("fuzz_reporter_woo", "dispatched-hostile-id", woo_event("dispatched-full") + sep + ok +
+          '{"id": 1e999}' + sep + ok + '{"id": 727, "status": "processing"}' + sep + ok + "{}")
+    write("fuzz_reporter_woo", "returned", woo_event("returned-mixed-restock") + sep + ok + json.dumps(woo_order) +
+          sep + ok + "[]" + sep + ok + json.dumps({"id": 88}) + sep + ok + json.dumps({"id": 89}))
+    write("fuzz_reporter_woo", "returned-hostile-numbers", woo_event("returned-mixed-restock") + sep + ok +
+          json.dumps(woo_order).replace('"quantity": 4', '"quantity": 1e300')
+          .replace('"quantity": 10', '"quantity": NaN').replace('"id": 14086920069174', '"id": -1e400') +
+          sep + ok + "[]")
+    write("fuzz_reporter_woo", "cancelled", woo_event("cancelled") + sep + ok +
+          '{"id": 727, "status": "processing"}' + sep + ok + "{}")
 
 
 if __name__ == "__main__":

@@ -22,14 +22,16 @@ HERE = ROOT / "tests/fuzz"
 BUILD = pathlib.Path(os.environ.get("WB_FUZZ_BUILD_DIR", ROOT / "build-fuzz"))
 SECONDS = int(os.environ.get("WB_FUZZ_SECONDS", "20"))
 TARGETS = re.findall(r"wb_fuzz_target\(([\w${}]+)", (HERE / "CMakeLists.txt").read_text())
-TOPICS = re.search(r"foreach\(topic ([\w ]+)\)", (HERE / "CMakeLists.txt").read_text()).group(1).split()
+# foreach(VAR a b c) loops of the CMakeLists: fuzz_proto_${topic}, fuzz_reporter_${platform}
+LOOPS = dict(re.findall(r"foreach\((\w+) ([\w ]+)\)", (HERE / "CMakeLists.txt").read_text()))
 
 
 def targets():
     names = []
     for t in TARGETS:
-        if t == "fuzz_proto_${topic}":
-            names += [f"fuzz_proto_{topic}" for topic in TOPICS]
+        var = re.search(r"\$\{(\w+)\}", t)
+        if var:
+            names += [t.replace(var.group(0), v) for v in LOOPS[var.group(1)].split()]
         else:
             names.append(t)
     return names

@@ -182,6 +182,11 @@ export function checkDocument(schema, requiredIdempotent, doc) {
       }
       if (rootType && parent === rootType && def) {
         const idem = (node.directives ?? []).find((d) => d.name.value === 'idempotent');
+        if (idem && !requiredIdempotent.has(def.name) &&
+            !/supports an optional idempotency key|idempotency key is required/i.test(def.description ?? '')) {
+          problems.push(`mutation ${def.name} does not offer @idempotent (its description says nothing of it): ` +
+            'Shopify would not deduplicate on the key, so do not count on it');
+        }
         if (requiredIdempotent.has(def.name)) {
           if (!idem) {
             problems.push(`mutation ${def.name} requires @idempotent(key:) on the mutation field`);
@@ -330,6 +335,13 @@ export const SELF_TESTS = [
   { name: 'rejects_over_250_items', document: SET(),
     variables: SET_VARS(Array.from({ length: 251 }, (_, i) => QTY({ inventoryItemId: `gid://shopify/InventoryItem/${i + 1}` }))),
     expect: /at most 250/ },
+  { name: 'rejects_idempotent_where_not_offered',
+    document: `mutation Ship($f: FulfillmentInput!, $key: String!) {
+  fulfillmentCreate(fulfillment: $f) @idempotent(key: $key) { fulfillment { id } userErrors { field message } }
+}`,
+    variables: { f: { lineItemsByFulfillmentOrder: [{ fulfillmentOrderId: 'gid://shopify/FulfillmentOrder/1' }] },
+      key: 'k-0123456789abcdef' },
+    expect: /fulfillmentCreate does not offer @idempotent/ },
   { name: 'rejects_deprecated_field',
     document: `mutation Ship($f: FulfillmentV2Input!) {
   fulfillmentCreateV2(fulfillment: $f) { fulfillment { id } userErrors { field message } }

@@ -393,6 +393,21 @@ def case_shopify_pagination_all_pages():
     check(pages == 5 and len(seen) == 46 and len(set(seen)) == 46, f"pages {pages}, {len(seen)} variants")
 
 
+def case_shopify_counts_with_limit_and_precision():
+    sid = new_store("shopify", seed={"products": 3, "variants": 4})
+    data = gql(sid, """{ all: productsCount { count precision } active: productsCount(query: "status:active")
+      { count precision } drafts: productsCount(query: "status:draft", limit: null) { count precision }
+      capped: productsCount(limit: 2) { count precision } variants: productVariantsCount(limit: null)
+      { count precision } variantsCapped: productVariantsCount(limit: 12) { count } }""")[2]
+    check("errors" not in data, f"counts refused: {data}")
+    d = data["data"]
+    check(d["all"] == {"count": 3, "precision": "EXACT"} and d["active"]["count"] == 3 and
+          d["drafts"] == {"count": 0, "precision": "EXACT"}, f"products: {d}")
+    check(d["capped"] == {"count": 2, "precision": "AT_LEAST"}, f"limit: {d['capped']}")
+    check(d["variants"] == {"count": 12, "precision": "EXACT"} and d["variantsCapped"] == {"count": 12},
+          f"variants: {d}")
+
+
 def case_shopify_parse_error_and_unknown_field():
     sid = new_store("shopify")
     data = gql(sid, "{ products(first: 1) { nodes { id }")[2]
@@ -422,6 +437,27 @@ FO_QUERY = """query($id: ID!) { order(id: $id) { displayFulfillmentStatus
 FULFIL = """mutation F($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) {
   fulfillment { id status trackingInfo { company number url } fulfillmentLineItems(first: 10) { nodes { id quantity } } }
   userErrors { field message } } }"""
+
+
+def case_idempotent_key_only_where_shopify_offers_it():
+    # fulfillmentCreate's description offers no @idempotent: the directive
+    # changes nothing there (a client must find its earlier attempt itself),
+    # while refundCreate and the inventory mutations replay on the same key.
+    sid = new_store("shopify", seed={"products": 1, "stock": 10})
+    order = place_shopify_order(sid, [{"sku": "SKU-00001-1", "quantity": 2}])
+    fo = gql(sid, FO_QUERY, {"id": order["gid"]})[2]["data"]["order"]["fulfillmentOrders"]["nodes"][0]
+    line = fo["lineItems"]["nodes"][0]
+    keyed = FULFIL.replace("mutation F($f: FulfillmentInput!)", "mutation F($f: FulfillmentInput!, $k: String!)") \
+                  .replace("fulfillmentCreate(fulfillment: $f)", "fulfillmentCreate(fulfillment: $f) @idempotent(key: $k)")
+    ids = []
+    for _ in range(2):
+        data = gql(sid, keyed, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"],
+                                      "fulfillmentOrderLineItems": [{"id": line["id"], "quantity": 1}]}]},
+                                "k": "same-key"})[2]
+        res = data["data"]["fulfillmentCreate"]
+        check(res["userErrors"] == [], f"{res}")
+        ids.append(res["fulfillment"]["id"])
+    check(ids[0] != ids[1], f"the key was honoured on fulfillmentCreate: {ids}")
 
 
 def case_partial_fulfilment_leaves_rest_open():
@@ -685,6 +721,48 @@ def case_woo_products_filters():
     check(len(sku) == 1 and sku[0]["type"] == "simple" and sku[0]["manage_stock"] is True, f"{sku}")
 
 
+def case_woo_products_modified_after():
+    """modified_after / dates_are_gmt as WooCommerce v3 documents them; a
+    saved variation saves its parent; `any` leaves trash out."""
+    sid = new_store("woocommerce", seed={"products": 3})
+    var = ctl("POST", f"/stores/{sid}/seed", {"products": 1, "variants": 3})[0]
+    simple = woo(sid, "GET", "products?per_page=100&orderby=id&order=asc")[2]
+    mark = max(p["date_modified_gmt"] for p in simple)  # whole seconds, GMT
+    time.sleep(1.1)
+    ctl("PATCH", f"/stores/{sid}/products/{simple[1]['id']}", {"title": "Renamed"})
+    vid = var["variants"][1]["variant_id"] if "variant_id" in var["variants"][1] else var["variants"][1]["id"]
+    status, _, _ = woo(sid, "PUT", f"products/{var['id']}/variations/{vid}", {"regular_price": "9.99"})
+    check(status == 200, f"variation update {status}")
+    q = f"products?modified_after={mark}&dates_are_gmt=true&status=any&orderby=id&order=asc"
+    got = [p["id"] for p in woo(sid, "GET", q)[2]]
+    check(got == [simple[1]["id"], var["id"]], f"modified_after gave {got}")
+    calls = ctl("GET", f"/stores/{sid}/calls")
+    check(f"modified_after={mark}" in calls[-1].get("query", "") and "dates_are_gmt=true" in calls[-1]["query"],
+          f"call log query {calls[-1]}")
+    for bad in ("modified_after=yesterday", f"modified_after={mark}&dates_are_gmt=maybe"):
+        status, _, data = woo(sid, "GET", f"products?{bad}")
+        check(status == 400 and data["code"] == "rest_invalid_param", f"{bad} gave {status} {data}")
+    status, _, _ = woo(sid, "POST", "products/batch", {"delete": [simple[0]["id"]]})
+    check(status == 200, f"batch delete {status}")
+    listed = [p["id"] for p in woo(sid, "GET", "products?per_page=100&status=any")[2]]
+    trash = [p["id"] for p in woo(sid, "GET", "products?per_page=100&status=trash")[2]]
+    check(simple[0]["id"] not in listed and trash == [simple[0]["id"]], f"any {listed}, trash {trash}")
+
+
+def case_shopify_products_updated_at_sorted():
+    sid = new_store("shopify", seed={"products": 3})
+    q = "query($q: String) { products(first: 10, query: $q, sortKey: UPDATED_AT) { nodes { id updatedAt } } }"
+    nodes = gql(sid, q, {"q": ""})[2]["data"]["products"]["nodes"]
+    mark = max(n["updatedAt"] for n in nodes)
+    ids = [n["id"] for n in nodes]
+    time.sleep(1.1)  # Shopify compares whole seconds
+    ctl("PATCH", f"/stores/{sid}/products/{ids[2].rsplit('/', 1)[1]}", {"title": "Third, changed first"})
+    time.sleep(1.1)
+    ctl("PATCH", f"/stores/{sid}/products/{ids[0].rsplit('/', 1)[1]}", {"title": "First, changed last"})
+    got = [n["id"] for n in gql(sid, q, {"q": f"updated_at:>'{mark}'"})[2]["data"]["products"]["nodes"]]
+    check(got == [ids[2], ids[0]], f"updated_at filter gave {got}, products {ids}")
+
+
 def case_woo_orders_filters_and_update():
     sid = new_store("woocommerce", seed={"products": 2, "stock": 10})
     a = ctl("POST", f"/stores/{sid}/orders", {"lines": [{"sku": "SKU-00001-1", "quantity": 2}]})
@@ -931,13 +1009,16 @@ CASES = [
     case_shopify_throttled_429_form, case_shopify_throttled_alternates, case_shopify_bucket_past_size,
     case_inventory_set_stale_applies_nothing, case_inventory_set_missing_change_from_quantity,
     case_inventory_set_null_and_matching_apply, case_idempotency_key_applied_once, case_idempotency_directive_required,
-    case_inventory_set_over_250_refused, case_shopify_pagination_all_pages, case_shopify_parse_error_and_unknown_field,
-    case_shopify_aliases_fragments_variables, case_partial_fulfilment_leaves_rest_open, case_return_and_refund,
+    case_inventory_set_over_250_refused, case_shopify_pagination_all_pages, case_shopify_counts_with_limit_and_precision,
+    case_shopify_parse_error_and_unknown_field,
+    case_shopify_aliases_fragments_variables, case_partial_fulfilment_leaves_rest_open,
+    case_idempotent_key_only_where_shopify_offers_it, case_return_and_refund,
     case_return_process_refund_cancel_and_tags,
     case_shopify_orders_query_filter, case_shopify_webhook_retried_then_delivered,
     case_shopify_subscription_removed_after_retries, case_shopify_graphql_subscription_and_product_webhook,
     case_woo_auth_401, case_woo_oauth1_query_auth, case_woo_batch_101_refused, case_woo_variations_pagination,
-    case_woo_products_filters, case_woo_orders_filters_and_update, case_woo_refund_restocks,
+    case_woo_products_filters, case_woo_products_modified_after, case_shopify_products_updated_at_sorted,
+    case_woo_orders_filters_and_update, case_woo_refund_restocks,
     case_woo_shipment_tracking_only_when_enabled, case_woo_webhook_signed_and_fresh_delivery_id,
     case_woo_webhook_disabled_after_5_failures, case_woo_product_webhook_on_stock_update,
     case_faults_5xx_429_slow_reset, case_dropped_webhook, case_many_stores_in_parallel,
