@@ -88,6 +88,29 @@ int wb_kafka_ping(rd_kafka_t *rk, int timeout_ms, char *reason, size_t reason_si
 
 int wb_kafka_ensure_topics(const char *brokers, const wb_topic_spec *specs, int count,
                            int timeout_ms, char *err, size_t err_size) {
+    return wb_kafka_ensure_topics_replicated(brokers, specs, count, -1, 0, timeout_ms, err, err_size);
+}
+
+static rd_kafka_NewTopic_t *new_topic(const wb_topic_spec *spec, int replication_factor,
+                                      int min_insync, char *err, size_t err_size) {
+    rd_kafka_NewTopic_t *t = rd_kafka_NewTopic_new(spec->name, spec->partitions, replication_factor,
+                                                   err, err_size);
+    if (t && min_insync > 0) {
+        char value[16];
+        snprintf(value, sizeof value, "%d", min_insync);
+        rd_kafka_resp_err_t e = rd_kafka_NewTopic_set_config(t, "min.insync.replicas", value);
+        if (e) {
+            snprintf(err, err_size, "topic %s: min.insync.replicas: %s", spec->name, rd_kafka_err2str(e));
+            rd_kafka_NewTopic_destroy(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+int wb_kafka_ensure_topics_replicated(const char *brokers, const wb_topic_spec *specs, int count,
+                                      int replication_factor, int min_insync, int timeout_ms,
+                                      char *err, size_t err_size) {
     rd_kafka_conf_t *conf = base_conf(brokers, "wmsbridge-admin", err, err_size);
     if (!conf) return -1;
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
@@ -96,8 +119,15 @@ int wb_kafka_ensure_topics(const char *brokers, const wb_topic_spec *specs, int 
         return -1;
     }
     rd_kafka_NewTopic_t **topics = calloc((size_t)count, sizeof *topics);
-    for (int i = 0; i < count; i++)
-        topics[i] = rd_kafka_NewTopic_new(specs[i].name, specs[i].partitions, 1, NULL, 0);
+    for (int i = 0; i < count; i++) {
+        topics[i] = new_topic(&specs[i], replication_factor, min_insync, err, err_size);
+        if (!topics[i]) {
+            for (int j = 0; j < i; j++) rd_kafka_NewTopic_destroy(topics[j]);
+            free(topics);
+            rd_kafka_destroy(rk);
+            return -1;
+        }
+    }
     rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, NULL, 0);
     rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, NULL, 0);

@@ -38,6 +38,30 @@ static int partition_count(const char *topic) {
     return n;
 }
 
+/* A topic's configuration value, through DescribeConfigs. */
+static int topic_config(const char *topic, const char *key, char *out, size_t out_size) {
+    rd_kafka_t *rk = wb_producer_handle(producer);
+    rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_DescribeConfigs(rk, &res, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 10000);
+    int rc = -1;
+    const rd_kafka_DescribeConfigs_result_t *r = ev ? rd_kafka_event_DescribeConfigs_result(ev) : NULL;
+    size_t n = 0, nc = 0;
+    const rd_kafka_ConfigResource_t **rs = r ? rd_kafka_DescribeConfigs_result_resources(r, &n) : NULL;
+    const rd_kafka_ConfigEntry_t **entries = n == 1 ? rd_kafka_ConfigResource_configs(rs[0], &nc) : NULL;
+    for (size_t i = 0; i < nc; i++) {
+        if (strcmp(rd_kafka_ConfigEntry_name(entries[i]), key) != 0) continue;
+        const char *v = rd_kafka_ConfigEntry_value(entries[i]);
+        snprintf(out, out_size, "%s", v ? v : "");
+        rc = 0;
+    }
+    if (ev) rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_ConfigResource_destroy(res);
+    return rc;
+}
+
 static rd_kafka_resp_err_t send_one(const char *topic, const char *key, const char *value) {
     return wb_produce_sync(producer, topic, key, strlen(key), value, strlen(value), NULL, 0,
                            10000, NULL, NULL);
@@ -59,6 +83,27 @@ TEST(topics_created_once_with_partition_count) {
     CHECK(make_topic(topic, 3) == 0);
     CHECK(make_topic(topic, 3) == 0); /* a second ensure finds it and is fine */
     CHECK_INT(partition_count(topic), 3);
+}
+
+TEST(topics_replication_factor_and_min_insync_are_applied) {
+    char topic[128], err[256] = "";
+    wb_topic_spec spec = {topic, 1};
+    /* The local cluster has one broker: a factor of 2 is refused, with why. */
+    name(topic, sizeof topic, "rf2");
+    CHECK(wb_kafka_ensure_topics_replicated(brokers, &spec, 1, 2, 0, 20000, err, sizeof err) == -1);
+    CHECK(strstr(err, "eplication") != NULL);
+    /* min.insync.replicas reaches the topic's configuration (2 differs from
+     * the local broker's default of 1; Kafka 4 caps its effect at the
+     * replica count, so it is read back rather than produced against). */
+    name(topic, sizeof topic, "insync");
+    CHECK(wb_kafka_ensure_topics_replicated(brokers, &spec, 1, 1, 2, 20000, err, sizeof err) == 0);
+    char value[32] = "";
+    CHECK(topic_config(topic, "min.insync.replicas", value, sizeof value) == 0);
+    CHECK_STR(value, "2");
+    /* -1: the broker's default factor. */
+    name(topic, sizeof topic, "rfdefault");
+    CHECK(wb_kafka_ensure_topics_replicated(brokers, &spec, 1, -1, 1, 20000, err, sizeof err) == 0);
+    CHECK(send_one(topic, "k", "v") == 0);
 }
 
 TEST(bridge_topics_exist) {
@@ -281,6 +326,7 @@ int main(void) {
         return 1;
     }
     RUN(topics_created_once_with_partition_count);
+    RUN(topics_replication_factor_and_min_insync_are_applied);
     RUN(bridge_topics_exist);
     RUN(produce_sync_returns_acknowledged_offset);
     RUN(produce_async_reports_delivery);

@@ -187,7 +187,7 @@ def existing_secret():
     for dep in by_kind(objs, "Deployment").values():
         assert container(dep)["envFrom"][1]["secretRef"]["name"] == "wb-creds"
     job = by_kind(objs, "Job")["rel-wmsbridge-migrations"]
-    ref = container(job)["env"][2]["valueFrom"]["secretKeyRef"]
+    ref = {e["name"]: e for e in container(job)["env"]}["WB_PG_DSN"]["valueFrom"]["secretKeyRef"]
     assert ref == {"name": "wb-creds", "key": "WB_PG_DSN"}, ref
 
 
@@ -205,6 +205,9 @@ def migration_hook():
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     env = {e["name"]: e for e in c["env"]}
     assert env["WB_KAFKA_BROKERS"]["value"] == "kafka-0.kafka:9092,kafka-1.kafka:9092"
+    # Topics get the cluster's replication unless the values say otherwise.
+    assert env["WB_KAFKA_REPLICATION_FACTOR"]["value"] == "-1", env["WB_KAFKA_REPLICATION_FACTOR"]
+    assert env["WB_KAFKA_MIN_INSYNC_REPLICAS"]["value"] == "0", env["WB_KAFKA_MIN_INSYNC_REPLICAS"]
     # A pre-install hook runs before the release's Secret exists: the DSN comes
     # from a hook Secret created first (lower weight).
     secret = by_kind(objs, "Secret")[env["WB_PG_DSN"]["valueFrom"]["secretKeyRef"]["name"]]

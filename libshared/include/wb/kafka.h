@@ -33,10 +33,20 @@ typedef struct wb_topic_spec {
 extern const wb_topic_spec wb_bridge_topics[];
 extern const int wb_bridge_topic_count;
 
-/* Creates the topics that do not exist yet (existing ones are left alone).
+/* Creates the topics that do not exist yet (existing ones are left alone),
+ * with the broker's default.replication.factor and min.insync.replicas.
  * Returns 0, or -1 with err filled. */
 int wb_kafka_ensure_topics(const char *brokers, const wb_topic_spec *specs, int count,
                            int timeout_ms, char *err, size_t err_size);
+
+/* The same with a replication factor (-1: the broker's default) and, when
+ * min_insync > 0, min.insync.replicas for the new topics. With acks=all the
+ * two decide how many broker losses an acknowledged message survives, so a
+ * production cluster sets them (bridgectl topics ensure reads
+ * WB_KAFKA_REPLICATION_FACTOR and WB_KAFKA_MIN_INSYNC_REPLICAS). */
+int wb_kafka_ensure_topics_replicated(const char *brokers, const wb_topic_spec *specs, int count,
+                                      int replication_factor, int min_insync, int timeout_ms,
+                                      char *err, size_t err_size);
 
 /* Live reachability check: a metadata request answered within timeout_ms. */
 int wb_kafka_ping(rd_kafka_t *rk, int timeout_ms, char *reason, size_t reason_size);
