@@ -119,7 +119,7 @@ class Chaos:
                    WB_FULFIL_RETRY_MAX_MS="10000",
                    WB_ORDER_RECONCILE_MS="10000",
                    WB_ORDER_PUBLIC_URL=f"http://127.0.0.1:{self.ports['order-ingest']}",
-                   WB_CATALOG_POLL_MS="30000")
+                   WB_CATALOG_POLL_MS="30000", WB_CATALOG_FULL_SYNC_MS="30000")  # full syncs, not only polls
         out = open(self.dir / "logs" / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen([str(self.build / "bin" / name)], env=env, stdout=out,
                                             stderr=subprocess.STDOUT)
