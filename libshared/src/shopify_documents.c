@@ -84,16 +84,28 @@ const char wb_gql_fulfilment_state[] =
     "query FulfilmentState($id: ID!) {\n"
     "  order(id: $id) {\n"
     "    id\n"
-    "    fulfillments(first: 20) {\n"
-    "      id trackingInfo { company number url }\n"
-    "      fulfillmentLineItems(first: 10) { nodes { quantity lineItem { id } } }\n"
-    "    }\n"
+    "    fulfillments(first: 20) { id trackingInfo { company number url } }\n"
     "    fulfillmentOrders(first: 5) {\n"
     "      nodes {\n"
     "        id\n"
     "        status\n"
     "        lineItems(first: 50) { nodes { id remainingQuantity lineItem { id } } }\n"
     "      }\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+/* Only for a pending shipment without a tracking number (a crash between
+ * fulfillmentCreate and its record): the fulfillments' lines, to find it
+ * again by its exact lines. Kept out of wb_gql_fulfilment_state, which it
+ * would make cost nearly the 1000-point cap on every dispatch. */
+const char wb_gql_fulfilment_lines[] =
+    "query FulfilmentLines($id: ID!) {\n"
+    "  order(id: $id) {\n"
+    "    id\n"
+    "    fulfillments(first: 20) {\n"
+    "      id trackingInfo { number }\n"
+    "      fulfillmentLineItems(first: 10) { nodes { quantity lineItem { id } } }\n"
     "    }\n"
     "  }\n"
     "}\n";
@@ -338,6 +350,7 @@ const wb_gql_document wb_gql_documents[] = {
      "{\"first\":250,\"after\":null,\"query\":\"updated_at:>'2026-11-25T10:00:00Z'\"}"},
     /* fulfilment-reporter */
     {"fulfilment_state", wb_gql_fulfilment_state, "{\"id\":\"gid://shopify/Order/1\"}"},
+    {"fulfilment_lines", wb_gql_fulfilment_lines, "{\"id\":\"gid://shopify/Order/1\"}"},
     {"fulfillment_create", wb_gql_fulfillment_create,
      "{\"fulfillment\":{\"lineItemsByFulfillmentOrder\":[{\"fulfillmentOrderId\":\"gid://shopify/FulfillmentOrder/1\","
      "\"fulfillmentOrderLineItems\":[{\"id\":\"gid://shopify/FulfillmentOrderLineItem/1\",\"quantity\":2}]}],"

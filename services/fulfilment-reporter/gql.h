@@ -4,6 +4,7 @@
 #define FR_GQL_H
 
 extern const char wb_gql_fulfilment_state[];           /* fulfillments + open fulfillment orders */
+extern const char wb_gql_fulfilment_lines[];           /* fulfillments' lines (pending untracked shipment) */
 extern const char wb_gql_fulfillment_create[];         /* fulfillmentCreate @idempotent */
 extern const char wb_gql_fulfillment_tracking_update[]; /* fulfillmentTrackingInfoUpdate */
 extern const char wb_gql_return_state[];   /* an order's lines, payment, fulfilled items, returns */

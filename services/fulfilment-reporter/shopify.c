@@ -210,6 +210,29 @@ static cJSON *fulfillment_input(sh_ctx *c, const cJSON *doc, const wb_shipment *
     return input;
 }
 
+/* A pending shipment: 1 when an earlier attempt created its fulfillment (now
+ * recorded), 0 when none did (send it), -1 with *bad and c->why set. An
+ * untracked shipment needs the fulfillments' lines: one more read, on this
+ * rare path only. */
+static int find_earlier_attempt(sh_ctx *c, const cJSON *state, const wb_shipment *s, fr_outcome *bad) {
+    const wb_fulfilment_msg *m = c->m;
+    wb_pg *pg = c->r->svc->pg;
+    cJSON *lines = NULL;
+    if (!s->tracking_number && !(lines = sh_read_order(c, wb_gql_fulfilment_lines, bad))) return -1;
+    const char *found;
+    int rc = find_fulfillment(c, lines ? lines : state, s, &found);
+    if (rc != 0) {
+        snprintf(c->why, c->whylen, "reading the order's reports: %s", wb_pg_error(pg));
+        *bad = FR_RETRY;
+    } else if (found) {
+        wb_info(m->store_id, "order %s: shipment %s was already fulfilled (%s)", m->order_id, s->id, found);
+        fr_report_finish(pg, m->store_id, m->order_id, "shipment", s->id, "done", found, NULL);
+        rc = 1;
+    }
+    cJSON_Delete(lines);
+    return rc < 0 ? -1 : rc;
+}
+
 static fr_outcome fulfil(sh_ctx *c, const wb_shipment *s) {
     const wb_fulfilment_msg *m = c->m;
     wb_pg *pg = c->r->svc->pg;
@@ -224,17 +247,11 @@ static fr_outcome fulfil(sh_ctx *c, const wb_shipment *s) {
     cJSON *doc = sh_read_order(c, wb_gql_fulfilment_state, &bad);
     if (!doc) goto failed;
     if (st == FR_REPORT_PENDING) {
-        const char *found;
-        if (find_fulfillment(c, doc, s, &found) != 0) {
-            snprintf(c->why, c->whylen, "reading the order's reports: %s", wb_pg_error(pg));
+        int earlier = find_earlier_attempt(c, doc, s, &bad);
+        if (earlier != 0) {
             cJSON_Delete(doc);
-            return FR_RETRY;
-        }
-        if (found) {
-            wb_info(m->store_id, "order %s: shipment %s was already fulfilled (%s)", m->order_id, s->id, found);
-            fr_report_finish(pg, m->store_id, m->order_id, "shipment", s->id, "done", found, NULL);
-            cJSON_Delete(doc);
-            return FR_DONE;
+            if (earlier == 1) return FR_DONE;
+            goto failed;
         }
     }
     cJSON *input = fulfillment_input(c, doc, s);
