@@ -400,10 +400,7 @@ int bctl_articles_list(int argc, char **argv) {
             cJSON_AddStringToObject(o, "updated_at", PQgetvalue(r, i, 2));
             cJSON_AddItemToArray(arr, o);
         }
-        char *text = cJSON_Print(arr);
-        printf("%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(arr);
+        bctl_print_json(arr);
     } else if (PQntuples(r) == 0) {
         printf("goods owner %s: no WMS articles%s\n", owner, opts[0].value || opts[1].value ? " match" : "");
     } else {

@@ -8,6 +8,7 @@ typedef struct bctl_command {
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <cjson/cJSON.h>
 #include "wb/pg.h"
 
 /* An option of a command: --name VALUE, or --name alone when is_flag. */
@@ -28,6 +29,11 @@ wb_pg *bctl_pg(void);
 void bctl_master_key(unsigned char key[32]);
 /* A whole file ("-" = stdin), malloc'd and NUL-terminated, up to 1 MiB. */
 char *bctl_read_all(const char *path, char *err, size_t err_size);
+/* bytes random bytes (OpenSSL's generator) as 2*bytes hex digits and a NUL
+ * into out; bytes <= 64. 0, or -1 when no random bytes could be had. */
+int bctl_random_hex(char *out, size_t bytes);
+/* Prints doc as indented JSON and a newline, then frees it (--json output). */
+void bctl_print_json(cJSON *doc);
 
 int bctl_topics_ensure(int argc, char **argv);
 int bctl_topics_list(int argc, char **argv);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "bridgectl.h"
 #include "wb/config.h"
 #include "wb/crypto.h"
@@ -90,4 +92,18 @@ char *bctl_read_all(const char *path, char *err, size_t err_size) {
     buf[len] = 0;
     if (f != stdin) fclose(f);
     return buf;
+}
+
+int bctl_random_hex(char *out, size_t bytes) {
+    unsigned char raw[64];
+    if (bytes > sizeof raw || RAND_bytes(raw, (int)bytes) != 1) return -1;
+    for (size_t i = 0; i < bytes; i++) snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+void bctl_print_json(cJSON *doc) {
+    char *text = cJSON_Print(doc);
+    printf("%s\n", text ? text : "null");
+    cJSON_free(text);
+    cJSON_Delete(doc);
 }

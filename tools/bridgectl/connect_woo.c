@@ -31,18 +31,6 @@ static const char *jtext(const cJSON *o, const char *name) {
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int random_hex(char *out, size_t bytes) {
-    unsigned char raw[64];
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (!f || bytes > sizeof raw || fread(raw, 1, bytes, f) != bytes) {
-        if (f) fclose(f);
-        return -1;
-    }
-    fclose(f);
-    for (size_t i = 0; i < bytes; i++) snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    return 0;
-}
-
 /* Creates the webhook, or updates the bridge's existing one for the topic;
  * the id goes to created[] when it was made here. 0 or -1 with err. */
 static int ensure_hook(bctl_shop *shop, const cJSON *existing, const char *topic, const char *address,
@@ -133,8 +121,8 @@ int bctl_woo_connect(const char *id, const char *url, const char *owner, const c
     char secret[65];
     int rc;
     if (!jtext(shop.creds, "webhook_secret") || !*jtext(shop.creds, "webhook_secret")) {
-        if (random_hex(secret, 32) != 0) {
-            fprintf(stderr, "bridgectl: cannot read /dev/urandom for the webhook secret\n");
+        if (bctl_random_hex(secret, 32) != 0) {
+            fprintf(stderr, "bridgectl: no random bytes for the webhook secret\n");
             bctl_shop_close(&shop);
             return 1;
         }
@@ -220,8 +208,8 @@ int bctl_woo_authorize(const char *id, const char *url, const char *owner, int w
     }
     char nonce[65], base[512];
     trimmed(url, base, sizeof base);
-    if (random_hex(nonce, 32) != 0) {
-        fprintf(stderr, "bridgectl: cannot read /dev/urandom for the nonce\n");
+    if (bctl_random_hex(nonce, 32) != 0) {
+        fprintf(stderr, "bridgectl: no random bytes for the nonce\n");
         return 1;
     }
     wb_pg *pg = bctl_pg();

@@ -252,10 +252,7 @@ static cJSON *row_json(PGresult *r, int i, bool full) {
 }
 
 static void print_json(cJSON *doc) {
-    char *text = cJSON_Print(doc);
-    printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(doc);
+    bctl_print_json(doc);
 }
 
 /* "topic[partition]@offset" or the path of a webhook/poll. */

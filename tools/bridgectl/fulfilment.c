@@ -72,10 +72,7 @@ int bctl_fulfilment_show(int argc, char **argv) {
         cJSON *rules = cJSON_AddObjectToObject(o, "return_reasons");
         for (int i = 0; i < PQntuples(rr); i++)
             cJSON_AddBoolToObject(rules, PQgetvalue(rr, i, 0), PQgetvalue(rr, i, 1)[0] == 't');
-        char *text = cJSON_Print(o);
-        printf("%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(o);
+        bctl_print_json(o);
     } else {
         printf("store %s\n", store);
         for (int i = 0; i < 3; i++)

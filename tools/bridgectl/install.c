@@ -34,18 +34,6 @@ static bool shop_domain_ok(const char *shop) {
     return true;
 }
 
-static int random_hex(char *out, size_t bytes) {
-    unsigned char raw[64];
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (!f || bytes > sizeof raw || fread(raw, 1, bytes, f) != bytes) {
-        if (f) fclose(f);
-        return -1;
-    }
-    fclose(f);
-    for (size_t i = 0; i < bytes; i++) snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    return 0;
-}
-
 int bctl_shopify_install(const char *id, const char *shop, const char *owner, const char *url, bool json) {
     static const char *const schemes[] = {"http", "https", NULL};
     wb_env env = {{0}};
@@ -79,8 +67,8 @@ int bctl_shopify_install(const char *id, const char *shop, const char *owner, co
     }
     PQclear(r);
     char state[65];
-    if (random_hex(state, 32) != 0) {
-        fprintf(stderr, "bridgectl: cannot read /dev/urandom for the state nonce\n");
+    if (bctl_random_hex(state, 32) != 0) {
+        fprintf(stderr, "bridgectl: no random bytes for the state nonce\n");
         wb_pg_close(pg);
         return 1;
     }
@@ -115,10 +103,7 @@ int bctl_shopify_install(const char *id, const char *shop, const char *owner, co
         cJSON_AddStringToObject(o, "redirect_uri", redirect);
         cJSON_AddStringToObject(o, "scopes", wb_shopify_scopes);
         cJSON_AddStringToObject(o, "expires_at", PQgetvalue(r, 0, 0));
-        char *text = cJSON_Print(o);
-        printf("%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(o);
+        bctl_print_json(o);
     } else {
         printf("To connect %s as store %s, the shop's owner opens this URL and approves\n"
                "(valid until %s; order-ingest at %s finishes the install):\n\n%s\n",

@@ -45,10 +45,7 @@ int bctl_location_list(int argc, char **argv) {
             cJSON_AddBoolToObject(o, "default", locs[i].is_default);
             cJSON_AddItemToArray(arr, o);
         }
-        char *text = cJSON_Print(arr);
-        printf("%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(arr);
+        bctl_print_json(arr);
     } else {
         printf("%-40s %-20s %s\n", "LOCATION", "WAREHOUSE", "DEFAULT");
         for (int i = 0; i < n; i++)

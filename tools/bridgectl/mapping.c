@@ -120,10 +120,7 @@ int bctl_mapping_list(int argc, char **argv) {
             if (!PQgetisnull(r, i, 4)) cJSON_AddStringToObject(o, "barcode", PQgetvalue(r, i, 4));
             cJSON_AddItemToArray(arr, o);
         }
-        char *text = cJSON_Print(arr);
-        printf("%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(arr);
+        bctl_print_json(arr);
     } else {
         printf("%-24s %-36s %-36s %s\n", "SKU", "PRODUCT", "VARIANT", "ITEM");
         for (int i = 0; i < PQntuples(r); i++)

@@ -197,10 +197,7 @@ int bctl_products_conflicts(int argc, char **argv) {
             cJSON_AddStringToObject(o, "last_seen", PQgetvalue(r, i, 6));
             cJSON_AddItemToArray(arr, o);
         }
-        char *text = cJSON_Print(arr);
-        printf("%s\n", text);
-        cJSON_free(text);
-        cJSON_Delete(arr);
+        bctl_print_json(arr);
     } else if (PQntuples(r) == 0) {
         printf("store %s: no product mapping conflicts\n", store);
     } else {

@@ -31,10 +31,7 @@ static cJSON *store_json(const wb_store *s) {
 }
 
 static void print_json(cJSON *doc) {
-    char *text = cJSON_Print(doc);
-    printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(doc);
+    bctl_print_json(doc);
 }
 
 int bctl_store_add(int argc, char **argv) {
