@@ -17,6 +17,8 @@
 
 #include "wb/log.h"
 #include "wb/metrics.h"
+
+#define WB_SHOPIFY_COST_MEMORY 16
 #include "wb/runloop.h"
 
 struct wb_shopify {
@@ -24,7 +26,16 @@ struct wb_shopify {
     wb_shop_http *http;
     wb_shopify_cost cost;  /* last throttleStatus seen */
     int64_t cost_at_ms;    /* when it was seen (monotonic); 0 = never */
-    double last_requested; /* last requestedQueryCost */
+    double last_requested; /* last requestedQueryCost, of whatever document */
+    /* The requestedQueryCost each document asked last time. One client runs
+     * a few documents of very different cost (a 500-point order read, then a
+     * 10-point mutation); pacing the read by the mutation's cost spent blind
+     * and was throttled. A small table: a service uses a handful. */
+    struct {
+        uint64_t document;
+        double requested;
+    } costs[WB_SHOPIFY_COST_MEMORY];
+    unsigned costs_next;
     wb_metric *available;
 };
 
@@ -95,14 +106,17 @@ static double number_or(const cJSON *obj, const char *name, double fallback) {
     return cJSON_IsNumber(v) ? v->valuedouble : fallback;
 }
 
-/* Takes extensions.cost from an answer. */
-static void read_cost(wb_shopify *s, const cJSON *doc) {
+static void remember_cost(wb_shopify *s, uint64_t document, double requested);
+
+/* Takes extensions.cost from an answer of document. */
+static void read_cost(wb_shopify *s, uint64_t document, const cJSON *doc) {
     const cJSON *ext = cJSON_GetObjectItemCaseSensitive(doc, "extensions");
     const cJSON *cost = cJSON_GetObjectItemCaseSensitive(ext, "cost");
     if (!cJSON_IsObject(cost)) return;
     s->cost.requested = number_or(cost, "requestedQueryCost", 0);
     s->cost.actual = number_or(cost, "actualQueryCost", 0); /* null when throttled */
     if (s->cost.requested > 0) s->last_requested = s->cost.requested;
+    remember_cost(s, document, s->cost.requested);
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(cost, "throttleStatus");
     if (!cJSON_IsObject(ts)) return;
     s->cost.maximum = number_or(ts, "maximumAvailable", s->cost.maximum);
@@ -130,11 +144,40 @@ static bool is_throttled(const cJSON *doc) {
 typedef struct {
     wb_shopify *s;
     double expected;
-    bool throttled; /* the last answer was THROTTLED */
+    uint64_t document; /* hash of the document's text */
+    bool throttled;    /* the last answer was THROTTLED */
 } call_ctx;
 
+static uint64_t document_hash(const char *text) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *text; text++) h = (h ^ (unsigned char)*text) * 1099511628211ULL;
+    return h;
+}
+
+static double remembered_cost(const wb_shopify *s, uint64_t document) {
+    for (unsigned i = 0; i < WB_SHOPIFY_COST_MEMORY; i++)
+        if (s->costs[i].document == document) return s->costs[i].requested;
+    return 0;
+}
+
+static void remember_cost(wb_shopify *s, uint64_t document, double requested) {
+    if (requested <= 0) return;
+    for (unsigned i = 0; i < WB_SHOPIFY_COST_MEMORY; i++)
+        if (s->costs[i].document == document) {
+            s->costs[i].requested = requested;
+            return;
+        }
+    s->costs[s->costs_next].document = document;
+    s->costs[s->costs_next].requested = requested;
+    s->costs_next = (s->costs_next + 1) % WB_SHOPIFY_COST_MEMORY;
+}
+
+/* The caller's figure, else what this document asked last time, else what
+ * the last document asked (a first call knows no better). */
 static double expected_cost(const call_ctx *c) {
-    return c->expected > 0 ? c->expected : c->s->last_requested;
+    if (c->expected > 0) return c->expected;
+    double known = remembered_cost(c->s, c->document);
+    return known > 0 ? known : c->s->last_requested;
 }
 
 static int before_attempt(void *arg, int attempt, int *wait_ms, char **url, char *err,
@@ -150,7 +193,7 @@ static int after_answer(void *arg, const wb_shop_response *r, int *retry_ms) {
     c->throttled = r->status == 429;
     cJSON *doc = r->body ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
     if (doc) {
-        read_cost(c->s, doc);
+        read_cost(c->s, c->document, doc);
         if (is_throttled(doc)) c->throttled = true;
         cJSON_Delete(doc);
     }
@@ -208,7 +251,7 @@ int wb_shopify_graphql(wb_shopify *s, const char *document, const cJSON *variabl
     }
     const char *headers[] = {s->token_header, "Content-Type: application/json",
                              "Accept: application/json", NULL};
-    call_ctx c = {s, expected_cost, false};
+    call_ctx c = {s, expected_cost, document_hash(document), false};
     wb_shop_request req = {.method = "POST", .url = s->url, .headers = headers,
                            .body = body, .body_len = strlen(body), .ctx = &c,
                            .before_attempt = before_attempt, .after_answer = after_answer};

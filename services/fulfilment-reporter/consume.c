@@ -89,6 +89,7 @@ int fr_reporter_init(reporter *r, wb_service *svc, const fr_config *cfg) {
     memset(r, 0, sizeof *r);
     r->svc = svc;
     r->cfg = *cfg;
+    wb_strmap_init(&r->clients);
     if (!svc->has_master_key)
         wb_warn(NULL, "WB_MASTER_KEY is not set: events that need a shop wait until it is");
     const char *topics[] = {WB_TOPIC_FULFILMENT};
@@ -106,6 +107,7 @@ void fr_reporter_close(reporter *r) {
     if (r->consumer) wb_consumer_close(r->consumer); /* runs on_revoke: frees held events */
     r->consumer = NULL;
     for (int i = 0; i < FR_MAX_PARTITIONS; i++) held_clear(&r->held[i]);
+    fr_clients_close(r);
 }
 
 static void dead_letter(reporter *r, const rd_kafka_message_t *m, const char *store,

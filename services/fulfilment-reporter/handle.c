@@ -9,11 +9,6 @@
 #include "reporter.h"
 #include "wb/log.h"
 
-static const char *json_str(const cJSON *o, const char *name) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* Whether the event is reported to the shop: dispatches, tracking updates
  * and returns always; `packed` with shipments when the store wants tracking
  * at packing; `cancelled` unless the store only records it. */
@@ -121,21 +116,13 @@ fr_outcome fr_handle(reporter *r, const wb_fulfilment_msg *m, char *why, size_t 
         shop_msg.returns = rets;
     }
     m = &shop_msg;
-    wb_shop_opts opts = {0};
-    wb_shop_opts_defaults(&opts);
-    if (strcmp(store.platform, "shopify") == 0) {
-        wb_shopify *s = wb_shopify_new(store.id, store.base_url, json_str(creds, "access_token"), &opts);
-        out = fr_shopify_event(r, &store, s, m, &set, why, whylen);
-        wb_shopify_free(s);
-    } else {
-        /* Notes and tracking entries are not idempotent: one attempt per
-         * call, and a retry of the event reads the shop first. */
-        opts.max_attempts = 1;
-        wb_woo *w = wb_woo_new(store.id, store.base_url, json_str(creds, "consumer_key"),
-                               json_str(creds, "consumer_secret"), &opts);
-        out = fr_woo_event(r, &store, w, m, &set, why, whylen);
-        wb_woo_free(w);
-    }
+    wb_shopify *shopify;
+    wb_woo *woo;
+    fr_clients_for(r, &store, creds, &shopify, &woo);
+    if (shopify)
+        out = fr_shopify_event(r, &store, shopify, m, &set, why, whylen);
+    else
+        out = fr_woo_event(r, &store, woo, m, &set, why, whylen);
     free_returns(rets, shop_msg.n_returns);
     cJSON_Delete(creds);
 done:

@@ -2,6 +2,7 @@
  *   consume.c  the Kafka loop: one event at a time per partition, commit after
  *              it is handled, a waiting event holds its partition (paused)
  *   handle.c   one event: store, state, the platform's report
+ *   clients.c  one shop client per store, kept across events
  *   db.c       ingested_orders state and fulfilment_reports bookkeeping
  *   woo.c      WooCommerce: tracking entry or note, completed, refunds
  *   shopify.c  Shopify: fulfillmentCreate, fulfillmentTrackingInfoUpdate
@@ -19,6 +20,7 @@
 #include "wb/service.h"
 #include "wb/shopclient.h"
 #include "wb/store.h"
+#include "wb/strmap.h"
 
 #define FR_MAX_PARTITIONS 256
 #define FR_SERVICE "fulfilment-reporter"
@@ -53,6 +55,7 @@ typedef struct reporter {
     bool owned[FR_MAX_PARTITIONS];
     int64_t seen[FR_MAX_PARTITIONS]; /* highest offset taken from poll */
     fr_held held[FR_MAX_PARTITIONS];
+    wb_strmap clients; /* store id -> its shop client (clients.c) */
 } reporter;
 
 typedef enum fr_outcome {
@@ -65,6 +68,13 @@ int fr_reporter_init(reporter *r, wb_service *svc, const fr_config *cfg);
 void fr_reporter_close(reporter *r);
 /* One turn of the loop: retries what is due, polls, handles, commits. */
 void fr_turn(reporter *r);
+
+/* The store's client, made or made again when its platform, URL or
+ * credentials changed; exactly one of *shopify and *woo is set. Owned by
+ * the reporter (clients.c). */
+void fr_clients_for(reporter *r, const wb_store *store, const cJSON *creds, wb_shopify **shopify,
+                    wb_woo **woo);
+void fr_clients_close(reporter *r);
 
 /* One decoded event (handle.c). why gets the reason of a RETRY or FAIL. */
 fr_outcome fr_handle(reporter *r, const wb_fulfilment_msg *m, char *why, size_t whylen);

@@ -558,6 +558,32 @@ TEST(shopify_expected_cost_zero_uses_last_requested) {
     CHECK(waited >= 950); /* 40 points at 40/s */
 }
 
+TEST(shopify_expected_cost_zero_remembers_each_document) {
+    /* A 400-point read, a 10-point mutation, the read again: the second read
+     * is paced by what that document asked (400 points at 400/s, about a
+     * second), not by the mutation that came between (10 points, 25 ms). */
+    script(3, shopify_answer(200, false, 400, 1000, 0, 400), shopify_answer(200, false, 10, 1000, 0, 400),
+           shopify_answer(200, false, 400, 1000, 600, 400));
+    wb_shop_opts o = fast_opts();
+    wb_shopify *s = wb_shopify_new("shop-doccost", base, TOKEN, &o);
+    cJSON *resp = NULL;
+    char err[256];
+    int rc1 = wb_shopify_graphql(s, "{read}", NULL, 0, &resp, err, sizeof err);
+    cJSON_Delete(resp);
+    int rc2 = wb_shopify_graphql(s, "mutation{m}", NULL, 10, &resp, err, sizeof err);
+    cJSON_Delete(resp);
+    int64_t t0 = wb_monotonic_ms();
+    int rc3 = wb_shopify_graphql(s, "{read}", NULL, 0, &resp, err, sizeof err);
+    int64_t waited = wb_monotonic_ms() - t0;
+    cJSON_Delete(resp);
+    wb_shopify_free(s);
+    CHECK_INT(rc1, 0);
+    CHECK_INT(rc2, 0);
+    CHECK_INT(rc3, 0);
+    CHECK(waited >= 950);
+    CHECK_INT(seen_count(), 3);
+}
+
 TEST(shopify_deadline_while_throttled_fails) {
     /* Restoring 1 point a second, 500 points take far longer than the
      * deadline: the client gives up instead of sleeping past it. */
@@ -667,6 +693,7 @@ int main(void) {
     RUN(shopify_retries_throttled_in_both_forms);
     RUN(shopify_waits_for_bucket_before_sending);
     RUN(shopify_expected_cost_zero_uses_last_requested);
+    RUN(shopify_expected_cost_zero_remembers_each_document);
     RUN(shopify_deadline_while_throttled_fails);
     RUN(shopify_auth_failure_is_an_error);
     RUN(shopify_graphql_errors_are_returned);

@@ -73,8 +73,9 @@ wb_shopify *wb_shopify_new(const char *store_id, const char *base_url, const cha
 void wb_shopify_free(wb_shopify *s);
 
 /* Runs one operation. expected_cost: what the caller expects it to cost (a
- * mutation 10, a query per Shopify's calculated cost); 0 = use the last
- * requestedQueryCost seen. On 0 the whole response document (data, errors,
+ * mutation 10, a query per Shopify's calculated cost); 0 = the
+ * requestedQueryCost the same document had last time on this client, else
+ * the last one seen. On 0 the whole response document (data, errors,
  * extensions) is in *response, to cJSON_Delete(); GraphQL errors other than
  * THROTTLED are returned there too, with rc 0, for the caller to judge.
  * Returns -1 with err on transport failure, auth failure or a deadline
