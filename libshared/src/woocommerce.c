@@ -225,11 +225,25 @@ done:
 
 /* ---------------------------------------------------------------- the client */
 
+/* The longest a request waits for the shared budget before it fails (and
+ * the caller retries it as it would a shop that did not answer). */
+#define WB_WOO_BUDGET_WAIT_MS 60000
+
 struct wb_woo {
     char *store_id, *base, *key, *secret, *userpwd;
     bool https;
     wb_shop_http *http;
+    wb_rate_budget *budget; /* the caller's; NULL = unpaced */
+    double budget_rps, budget_floor;
+    bool budget_warned;     /* Redis did not answer: said once */
 };
+
+void wb_woo_set_budget(wb_woo *w, wb_rate_budget *budget, double per_second, double floor) {
+    if (!w) return;
+    w->budget = per_second > 0 ? budget : NULL;
+    w->budget_rps = per_second;
+    w->budget_floor = floor;
+}
 
 wb_woo *wb_woo_new(const char *store_id, const char *base_url, const char *consumer_key,
                    const char *consumer_secret, const wb_shop_opts *opts) {
@@ -276,11 +290,28 @@ typedef struct {
     const char *method, *url, *query; /* url without the query */
 } sign_ctx;
 
+/* Every attempt, a retry too, is a request the shop's host counts. */
+static int pace_attempt(wb_woo *w, char *err, size_t err_size) {
+    if (!w->budget) return 0;
+    int rc = wb_rate_budget_wait(w->budget, w->store_id, w->budget_rps, 1, w->budget_floor, WB_WOO_BUDGET_WAIT_MS);
+    if (rc == 1) {
+        snprintf(err, err_size, "rate budget: no request within %d ms at %.6g/s%s", WB_WOO_BUDGET_WAIT_MS,
+                 w->budget_rps, wb_stopping() ? " (stopping)" : "");
+        return -1;
+    }
+    if (rc < 0 && !w->budget_warned) {
+        w->budget_warned = true;
+        wb_warn(w->store_id, "rate budget: Redis did not answer; requests go out unpaced by the shared budget");
+    }
+    return 0;
+}
+
 /* A fresh timestamp and nonce per attempt. */
 static int sign_attempt(void *arg, int attempt, int *wait_ms, char **url, char *err,
                         size_t err_size) {
     (void)attempt, (void)wait_ms;
     sign_ctx *c = arg;
+    if (pace_attempt(c->w, err, err_size) != 0) return -1;
     unsigned char raw[16];
     char nonce[33];
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
@@ -298,6 +329,12 @@ static int sign_attempt(void *arg, int attempt, int *wait_ms, char **url, char *
     }
     free(q);
     return 0;
+}
+
+/* Over https the credentials go as Basic auth: only the pacing per attempt. */
+static int paced_attempt(void *arg, int attempt, int *wait_ms, char **url, char *err, size_t err_size) {
+    (void)attempt, (void)wait_ms, (void)url;
+    return pace_attempt(((sign_ctx *)arg)->w, err, err_size);
 }
 
 int wb_woo_request(wb_woo *w, const char *method, const char *path, const char *query,
@@ -320,10 +357,11 @@ int wb_woo_request(wb_woo *w, const char *method, const char *path, const char *
     sign_ctx sc = {w, method, url, query};
     wb_shop_request req = {.method = method, .url = full, .headers = headers, .body = text,
                            .body_len = text ? strlen(text) : 0};
+    req.ctx = &sc;
     if (w->https) {
         req.userpwd = w->userpwd;
+        req.before_attempt = paced_attempt;
     } else {
-        req.ctx = &sc;
         req.before_attempt = sign_attempt;
     }
     int rc = wb_shop_http_do(w->http, &req, response);

@@ -9,7 +9,12 @@
  *
  * A client is made again when the store's platform, URL or credentials
  * change (a reinstall, a new WooCommerce key): the cache is keyed by a
- * SHA-256 of them, so no second copy of a secret is kept here. */
+ * SHA-256 of them, so no second copy of a secret is kept here.
+ *
+ * WooCommerce requests draw from the store's rate budget shared in Redis
+ * with the other services (wb/ratebudget.h), at its rate_limit_rps read
+ * with each event, without a floor: a tracking number is as urgent as a
+ * stock value. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +82,16 @@ void fr_clients_for(reporter *r, const wb_store *store, const cJSON *creds, wb_s
         wb_strmap_put(&r->clients, store->id, NULL)->ptr = c;
         client_free(old); /* after: the new one never takes the old one's address */
     }
+    if (c->woo) {
+        if (!r->budget) r->budget = wb_rate_budget_open(r->svc->cfg.redis_url);
+        wb_woo_set_budget(c->woo, r->budget, (double)store->rate_limit_rps, 0);
+    }
     *shopify = c->shopify;
     *woo = c->woo;
 }
 
-void fr_clients_close(reporter *r) { wb_strmap_clear(&r->clients, client_free); }
+void fr_clients_close(reporter *r) {
+    wb_strmap_clear(&r->clients, client_free);
+    wb_rate_budget_close(r->budget);
+    r->budget = NULL;
+}

@@ -56,6 +56,7 @@ typedef struct reporter {
     int64_t seen[FR_MAX_PARTITIONS]; /* highest offset taken from poll */
     fr_held held[FR_MAX_PARTITIONS];
     wb_strmap clients; /* store id -> its shop client (clients.c) */
+    wb_rate_budget *budget; /* the stores' shared rate budgets, opened on first use */
 } reporter;
 
 typedef enum fr_outcome {

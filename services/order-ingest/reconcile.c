@@ -230,6 +230,10 @@ static void reconcile_woo(oi_ctx *ctx, wb_pg *pg, const wb_store *store) {
     }
     wb_shop_opts opts = {.deadline_ms = 15000, .request_timeout_ms = 10000};
     wb_woo *woo = wb_woo_new(store->id, store->base_url, ck, cs, &opts);
+    /* The store's rate budget, shared with the other services: the listing
+     * can wait, so it keeps half the bucket for stock values and tracking. */
+    wb_rate_budget *budget = wb_rate_budget_open(ctx->svc->cfg.redis_url);
+    wb_woo_set_budget(woo, budget, (double)store->rate_limit_rps, (double)store->rate_limit_rps / 2);
     bool found;
     int64_t cursor = oi_cursor_read(pg, store->id, &found);
     int64_t now = wb_wall_ms();
@@ -254,6 +258,7 @@ static void reconcile_woo(oi_ctx *ctx, wb_pg *pg, const wb_store *store) {
     repair_webhooks(ctx, woo, store, secret);
 done:
     wb_woo_free(woo);
+    wb_rate_budget_close(budget);
     cJSON_Delete(cred);
 }
 

@@ -159,6 +159,30 @@ def test_woocommerce_without_extension_gets_private_note_once():
     assert not got["trackings"], got["trackings"]
 
 
+def test_woocommerce_calls_draw_from_the_store_rate_budget():
+    """The reporter's WooCommerce requests draw from the store's budget shared
+    in Redis with the other services: at rate_limit_rps 1 the order's calls
+    go out about a second apart."""
+    import datetime
+    h.bridgectl("store", "set", WN, "rate_limit_rps", "1")
+    try:
+        o = place(WN, [(2, 1, "9.00")])
+        oid, lines = o["id"], o["lines"]
+        calls = W.sim.call("GET", f"/_sim/stores/{WN}/calls")
+        since = calls[-1]["seq"] if calls else 0
+        s = shipment("S1", [(lines[0], 1)], number=f"RB{RUN}")
+        h.produce(TOPIC, [event(WN, oid, "accepted"), event(WN, oid, "dispatched", [s])])
+        h.wait_for("completed", lambda: order(WN, oid)["status"] == "completed", 30, 0.2)
+        mine = [c for c in W.sim.call("GET", f"/_sim/stores/{WN}/calls?since={since}")
+                if f"/orders/{oid}" in c["path"]]
+        assert len(mine) >= 2, mine
+        at = [datetime.datetime.fromisoformat(c["at"].replace("Z", "+00:00")) for c in mine]
+        gaps = [(b - a).total_seconds() for a, b in zip(at, at[1:])]
+        assert min(gaps) >= 0.8, (gaps, mine)
+    finally:
+        h.bridgectl("store", "set", WN, "rate_limit_rps", "10")
+
+
 def test_woocommerce_customer_note_when_configured():
     o = place(WC, [(0, 1, "9.00")])
     oid, lines = o["id"], o["lines"]

@@ -298,6 +298,32 @@ TEST(woo_retries_5xx_then_returns_answer) {
     CHECK_INT(calls("woo-retry", "woocommerce", "ok"), 1);
 }
 
+TEST(woo_requests_paced_by_shared_budget) {
+    /* 5 requests a second for the store, shared in Redis: 8 requests (one
+     * of them a retry) go 5 at once and 3 a fifth of a second apart. */
+    script(8, reply(503, "{}"), reply(200, "[]"), reply(200, "[]"), reply(200, "[]"), reply(200, "[]"),
+           reply(200, "[]"), reply(200, "[]"), reply(200, "[]"));
+    wb_shop_opts o = fast_opts();
+    char store[64];
+    snprintf(store, sizeof store, "woo-paced-%d-%lld", (int)getpid(), (long long)wb_monotonic_ms());
+    wb_woo *w = wb_woo_new(store, base, CKEY, CSECRET, &o);
+    wb_rate_budget *budget = wb_rate_budget_open(getenv("WB_REDIS_URL"));
+    wb_woo_set_budget(w, budget, 5, 0);
+    int64_t t0 = wb_monotonic_ms();
+    int ok = 0;
+    for (int i = 0; i < 7; i++) {
+        wb_shop_response r;
+        if (wb_woo_request(w, "GET", "orders", NULL, NULL, &r) == 0 && r.status == 200) ok++;
+        wb_shop_response_free(&r);
+    }
+    int64_t took = wb_monotonic_ms() - t0;
+    wb_woo_free(w);
+    wb_rate_budget_close(budget);
+    CHECK_INT(ok, 7);
+    CHECK_INT(seen_count(), 8);
+    CHECK(took >= 550);
+}
+
 TEST(woo_oauth_over_http_signs_query_and_hides_secret) {
     scripted page = reply_h(200, "[]", "X-WP-Total", "42");
     page.header2_name = "X-WP-TotalPages";
@@ -682,6 +708,7 @@ int main(void) {
         return 1;
     }
     RUN(woo_retries_5xx_then_returns_answer);
+    RUN(woo_requests_paced_by_shared_budget);
     RUN(woo_oauth_over_http_signs_query_and_hides_secret);
     RUN(woo_absolute_path_and_json_body);
     RUN(retry_after_is_waited);

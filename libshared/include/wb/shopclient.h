@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
+#include "wb/ratebudget.h"
 
 typedef struct wb_shop_opts {
     int connect_timeout_ms; /* default 3000 */
@@ -97,6 +98,13 @@ typedef struct wb_woo wb_woo;
 wb_woo *wb_woo_new(const char *store_id, const char *base_url, const char *consumer_key,
                    const char *consumer_secret, const wb_shop_opts *opts);
 void wb_woo_free(wb_woo *w);
+
+/* Paces every request of this client, retries too, by the store's rate
+ * budget shared in Redis (wb/ratebudget.h): per_second requests a second
+ * (the store's rate_limit_rps; 0 = unpaced), taking only while floor tokens
+ * stay for callers of higher priority. budget stays the caller's, one per
+ * thread, and must outlive the client's use. */
+void wb_woo_set_budget(wb_woo *w, wb_rate_budget *budget, double per_second, double floor);
 
 /* method GET|POST|PUT|DELETE; path relative to /wp-json/wc/v3/ ("orders",
  * "products/12/variations/batch") or absolute from the site root when it

@@ -16,6 +16,15 @@ static wb_store store(const char *platform, const char *url, const char *credent
     return s;
 }
 
+/* The Redis of the budget is never reached: no call is made. */
+static void new_reporter(reporter *r, wb_service *svc) {
+    memset(r, 0, sizeof *r);
+    memset(svc, 0, sizeof *svc);
+    svc->cfg.redis_url = "redis://127.0.0.1:1";
+    r->svc = svc;
+    wb_strmap_init(&r->clients);
+}
+
 static void client_of(reporter *r, wb_store *s, wb_shopify **shopify, wb_woo **woo) {
     cJSON *creds = cJSON_Parse(s->credentials);
     fr_clients_for(r, s, creds, shopify, woo);
@@ -24,8 +33,8 @@ static void client_of(reporter *r, wb_store *s, wb_shopify **shopify, wb_woo **w
 
 TEST(same_store_same_client_until_credentials_change) {
     reporter r;
-    memset(&r, 0, sizeof r);
-    wb_strmap_init(&r.clients);
+    wb_service svc;
+    new_reporter(&r, &svc);
     wb_store a = store("shopify", "http://127.0.0.1:1/s", "{\"access_token\":\"shpat_a\"}");
     wb_shopify *s1, *s2, *s3;
     wb_woo *w1, *w2, *w3;
@@ -41,8 +50,8 @@ TEST(same_store_same_client_until_credentials_change) {
 
 TEST(url_or_platform_change_makes_a_new_client) {
     reporter r;
-    memset(&r, 0, sizeof r);
-    wb_strmap_init(&r.clients);
+    wb_service svc;
+    new_reporter(&r, &svc);
     const char *creds = "{\"consumer_key\":\"ck\",\"consumer_secret\":\"cs\"}";
     wb_store a = store("woocommerce", "http://127.0.0.1:1/w", creds);
     wb_store b = store("woocommerce", "http://127.0.0.1:2/w", creds);
