@@ -14,7 +14,7 @@ generator share one budget.
 
     scripts/stack up && set -a && . .state/stack.env && set +a
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build
-    python3 bench/order_ingest.py [--build build] [--count 40000] [--conns 32]
+    python3 bench/order_ingest.py [--build build] [--count 40000] [--conns 32] [--warehouse WH1]
 
 The load generator (build/bin/webhookload, C) keeps CONNS connections open
 and sends the next webhook on each as soon as the previous one is answered;
@@ -84,6 +84,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=2000)
     ap.add_argument("--conns", type=int, default=32, help="concurrent connections")
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for the service")
+    ap.add_argument("--warehouse", help="map the store's location 'main' to this WMS warehouse (default): "
+                    "every order then names it, as in a real store")
     args = ap.parse_args()
     build = pathlib.Path(args.build).resolve()
     os.environ["WB_BUILD_DIR"] = str(build)
@@ -95,6 +97,8 @@ def main():
     h.bridgectl("store", "add", store, "--platform", "shopify", "--url", f"https://{store}.myshopify.com",
                 "--owner", f"bench-{run}", "--credentials", "-",
                 stdin=json.dumps({"access_token": "shpat_bench", "api_secret": SECRET}))
+    if args.warehouse:
+        h.bridgectl("location", "map", store, "main", args.warehouse, "--default")
     env = {"WB_ORDER_RECONCILE_MS": "0"}
     env.update(dict(e.split("=", 1) for e in args.env))
     svc = h.service("order-ingest", env)

@@ -292,3 +292,10 @@ char *wb_order_msg_encode_err(const wb_order_msg *m, char *err, size_t errlen) {
 char *wb_order_msg_encode(const wb_order_msg *m) {
     return wb_order_msg_encode_err(m, NULL, 0);
 }
+
+char *wb_order_msg_reencode(const wb_order_msg *m) {
+    cJSON *doc = encode_order(m);
+    char *json = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    return json;
+}

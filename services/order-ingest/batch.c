@@ -15,12 +15,16 @@
  *   the rows and receipts of the orders Kafka took in one statement, and
  *   COMMIT (one fsync).
  *
- * Then each handler wakes with its own outcome. The guarantees are the old
- * ones: the lock is still per order (hashtext(store), hashtext(order), the
- * same key oi_ingest_deleted and other replicas take); a row is written only
- * after its message was acknowledged; an order Kafka did not take is not
- * recorded (503) while the rest of the batch is; when the commit fails every
- * order of the batch gets 503 and the shop's retry produces the same
+ * Then each handler wakes with its own outcome. A WooCommerce deletion known
+ * by its id only takes the same path: the read brings it the last message
+ * sent, which goes out again as cancelled (resolve_deleted). The guarantees
+ * are the old ones: the lock is per order (hashtext(store), hashtext(order),
+ * the key older replicas take too); a row is written only after its message
+ * was acknowledged; an order Kafka did not take is not
+ * recorded (503) while the rest of the batch is. When the commit fails
+ * after messages went out, the record is retried on a fresh connection for
+ * WB_ORDER_COMMIT_RETRY_MS (record_again: chaos finding 7) before every
+ * order of the batch gets 503; the shop's retry then produces the same
  * event_id again, which consumers recognise. The same order twice in the
  * queue never shares a batch: the second waits for the next one and then
  * sees the first's row (duplicate, or update).
@@ -31,6 +35,7 @@
  * same way). WB_ORDER_BATCHERS (default 2) run side by side, so one collects
  * while another waits for its acks and fsync. */
 #include <inttypes.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +53,12 @@ typedef struct job {
     oi_order *order;
     const char *receipt_key;
     bool passes;
+    /* A deletion known by its id only (WooCommerce order.deleted): order
+     * holds just the store and order ids until the batch reads the last
+     * message sent, which then goes out again as cancelled, with version
+     * max(deleted_ms, last version + 1). 0: a whole order. */
+    int64_t deleted_ms;
+    char *last_message; /* the row's, read for a deletion only */
     /* out */
     oi_status st;
     oi_action action;
@@ -58,9 +69,12 @@ typedef struct job {
     bool seen;
     bool sends;   /* a message was queued for it */
     char *json;   /* the message, for last_message */
-    bool done;
     int64_t queued_ms; /* wb_monotonic_ms() when queued */
-    pthread_cond_t done_cv;
+    /* Posted once the job's outcome is set. A semaphore, not a condition
+     * variable on the queue's mutex: the batch's handlers wake without
+     * queueing for that mutex behind each other and the new arrivals, and
+     * sem_post may run while the waiter already returned. */
+    sem_t done;
     struct job *next;
 } job;
 
@@ -159,19 +173,20 @@ static const struct {
     int n;
 } statements[] = {
     /* Every order's lock in one statement, sorted, so batches that share
-     * orders wait for each other instead of deadlocking; the same keys as
-     * oi_ingest_deleted and older replicas take. */
+     * orders wait for each other instead of deadlocking; the same keys
+     * older replicas took. */
     {"oi_batch_lock",
      "SELECT count(pg_advisory_xact_lock(k.s, k.o)) FROM ("
      "  SELECT DISTINCT hashtext(u.s) AS s, hashtext(u.o) AS o "
      "  FROM unnest($1::text[], $2::text[]) AS u(s, o) ORDER BY 1, 2) AS k", 2},
-    /* Every order's row, and whether its webhook's receipt is recorded. */
+    /* Every order's row, whether its webhook's receipt is recorded, and for
+     * a deletion known by its id only ($4) the last message sent. */
     {"oi_batch_read",
      "SELECT o.version::bigint, o.state, EXISTS (SELECT 1 FROM webhook_receipts w "
-     "  WHERE w.store_id = u.s AND w.dedup_key = u.r) "
-     "FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(s, o, r, i) "
+     "  WHERE w.store_id = u.s AND w.dedup_key = u.r), CASE WHEN u.d THEN o.last_message END "
+     "FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[]) WITH ORDINALITY AS u(s, o, r, d, i) "
      "LEFT JOIN ingested_orders o ON o.store_id = u.s AND o.shop_order_id = u.o "
-     "ORDER BY u.i", 3},
+     "ORDER BY u.i", 4},
     /* The rows of the orders that went out and the receipts of every order
      * decided. An update keeps the state the WMS has reported (sent or
      * accepted). */
@@ -248,22 +263,24 @@ static PGresult *pipeline(PGconn *c, const stmt *s, int n, char *why, size_t why
 /* BEGIN, every order's lock, then every order's row and whether its
  * webhook's receipt is recorded: one round trip. */
 static int lock_and_read(PGconn *c, job **jobs, int n, char *why, size_t whylen) {
-    text_array stores = {0}, orders = {0}, receipts = {0};
+    text_array stores = {0}, orders = {0}, receipts = {0}, deleted = {0};
     for (int i = 0; i < n; i++) {
         ta_add(&stores, jobs[i]->store->id);
         ta_add(&orders, jobs[i]->order->msg.order_id);
         ta_add(&receipts, jobs[i]->receipt_key);
+        ta_add(&deleted, jobs[i]->deleted_ms ? "t" : "f");
     }
-    const char *p[] = {ta_done(&stores), ta_done(&orders), ta_done(&receipts)};
+    const char *p[] = {ta_done(&stores), ta_done(&orders), ta_done(&receipts), ta_done(&deleted)};
     const stmt s[] = {
         {NULL, "BEGIN", 0, NULL},
         {"oi_batch_lock", NULL, 2, p},
-        {"oi_batch_read", NULL, 3, p},
+        {"oi_batch_read", NULL, 4, p},
     };
     PGresult *r = pipeline(c, s, 3, why, whylen);
     ta_free(&stores);
     ta_free(&orders);
     ta_free(&receipts);
+    ta_free(&deleted);
     if (!r) return -1;
     if (PQntuples(r) != n) {
         snprintf(why, whylen, "%d rows read for %d orders", PQntuples(r), n);
@@ -280,6 +297,8 @@ static int lock_and_read(PGconn *c, job **jobs, int n, char *why, size_t whylen)
             j->prior.state = j->state;
         }
         j->seen = PQgetvalue(r, i, 2)[0] == 't';
+        free(j->last_message);
+        j->last_message = PQgetisnull(r, i, 3) ? NULL : strdup(PQgetvalue(r, i, 3));
     }
     PQclear(r);
     return 0;
@@ -365,13 +384,18 @@ static void on_ack(rd_kafka_resp_err_t err, int32_t partition, int64_t offset, v
 }
 
 /* Queues j's message (its type set); 0, or -1 with j failed. The mapper's
- * validated encoding is taken as it is when it still says the same. */
+ * checked encoding is taken as it is when it still says the same; when only
+ * the type differs (an update), the message is encoded again without the
+ * schema check, which it passed, since the type is the rules' own value.
+ * An order with no encoding (a deletion known by its id) is checked. */
 static int queue_message(oi_ctx *ctx, job *j, ack_slot *slot) {
     const wb_order_msg *m = &j->order->msg;
-    char why[200];
+    char why[200] = "out of memory";
     if (j->order->json && j->order->json_type == m->type) {
         j->json = j->order->json;
         j->order->json = NULL;
+    } else if (j->order->json) {
+        j->json = wb_order_msg_reencode(m);
     } else {
         j->json = wb_order_msg_encode_err(m, why, sizeof why);
     }
@@ -400,6 +424,30 @@ static void deadline_in(struct timespec *t, int ms) {
     if (t->tv_nsec >= 1000000000L) t->tv_sec++, t->tv_nsec -= 1000000000L;
 }
 
+/* A deletion known by its id: the last message sent becomes the order, a
+ * cancellation in a new version (the deletion is a change the WMS has not
+ * seen). False when the order never went out: nothing to cancel. */
+static bool resolve_deleted(job *j) {
+    wb_order_msg last;
+    char why[256];
+    if (!j->prior.exists || !j->last_message ||
+        wb_order_msg_decode(j->last_message, strlen(j->last_message), &last, why, sizeof why) != 0)
+        return false;
+    oi_order *o = j->order;
+    free(o->json); /* none: a message from the row, checked when it is encoded */
+    o->json = NULL;
+    wb_order_msg_free(&o->msg);
+    o->msg = last;
+    o->msg.version = j->deleted_ms > j->prior.version ? j->deleted_ms : j->prior.version + 1;
+    char id[65];
+    wb_order_event_id(o->msg.store_id, o->msg.order_id, o->msg.version, id);
+    free(o->msg.event_id);
+    o->msg.event_id = strdup(id);
+    o->cancelled = true;
+    j->passes = true;
+    return true;
+}
+
 /* Decides every order, produces the ones that go out, and waits until
  * Kafka acknowledged them all (or the timeout). An order whose message was
  * not acknowledged fails with OI_KAFKA_DOWN; the others carry on. */
@@ -413,6 +461,10 @@ static void decide_and_produce(oi_ctx *ctx, job **jobs, int n) {
         a->slots[i].owner = a;
         if (j->seen) {
             j->action = OI_ACT_DUPLICATE;
+            continue;
+        }
+        if (j->deleted_ms && !resolve_deleted(j)) {
+            j->action = OI_ACT_UNKNOWN_CANCEL;
             continue;
         }
         wb_order_msg *m = &j->order->msg;
@@ -481,6 +533,15 @@ static void log_outcome(const job *j) {
                 ") after the WMS started picking (state %s): not sent", m->order_id, m->version,
                 j->prior.state);
         break;
+    case OI_ACT_UNKNOWN_CANCEL:
+        if (j->deleted_ms) {
+            wb_info(store->id, "order %s deleted in the shop, but it never went out: nothing to cancel",
+                    m->order_id);
+            break;
+        }
+        wb_info(store->id, "order %s version %" PRId64 ": %s, not sent", m->order_id, m->version,
+                oi_action_name(j->action));
+        break;
     case OI_ACT_DUPLICATE:
         if (j->seen) {
             wb_info(store->id, "order %s: webhook %s seen before, not sent again", m->order_id,
@@ -494,22 +555,83 @@ static void log_outcome(const job *j) {
     }
 }
 
-static void run_batch(oi_ctx *ctx, wb_pg **pg, job **jobs, int n) {
-    char why[512];
+/* The batcher's connection, (re)connected and its statements prepared; 0,
+ * or -1 with why. */
+static int ensure_connected(oi_ctx *ctx, wb_pg **pg, char *why, size_t whylen) {
     if (*pg && PQstatus(wb_pg_conn(*pg)) != CONNECTION_OK) {
         wb_pg_close(*pg);
         *pg = NULL;
     }
-    if (!*pg) {
-        *pg = wb_pg_connect(ctx->svc->cfg.pg_dsn, why, sizeof why);
-        if (*pg && prepare_statements(wb_pg_conn(*pg), why, sizeof why) != 0) {
+    if (*pg) return 0;
+    *pg = wb_pg_connect(ctx->svc->cfg.pg_dsn, why, whylen);
+    if (*pg && prepare_statements(wb_pg_conn(*pg), why, whylen) != 0) {
+        wb_pg_close(*pg);
+        *pg = NULL;
+    }
+    return *pg ? 0 : -1;
+}
+
+/* A retry runs in a new transaction: the locks were released with the old
+ * connection, so they are taken again and the rows read again. A delivery
+ * of the same order may have gone through in between: its webhook's receipt
+ * recorded now (seen) leaves nothing to write for it, and a newer version
+ * recorded is not written over with this older one. The messages are out
+ * either way; only the record follows the newest. */
+static int relock(PGconn *c, job **jobs, int n, char *why, size_t whylen) {
+    if (lock_and_read(c, jobs, n, why, whylen) != 0) return -1;
+    for (int i = 0; i < n; i++) {
+        job *j = jobs[i];
+        if (j->sends && (j->seen || (j->prior.exists && j->prior.version > j->order->msg.version)))
+            j->sends = false;
+    }
+    return 0;
+}
+
+/* Finding 7 of docs/chaos.md: the messages are acknowledged, then the
+ * commit fails (PostgreSQL restarting). A 503 now would lose the record
+ * for good where the shop does not retry (WooCommerce) and every later
+ * version is filtered (completed), although the WMS has the order: its
+ * state, dedup and in-flight quantity live in that row. So the write and
+ * commit are retried on a fresh connection for WB_ORDER_COMMIT_RETRY_MS,
+ * backing off from 50 ms to 1 s, before the batch is answered 503. */
+static int record_again(oi_ctx *ctx, wb_pg **pg, job **jobs, int n, char *why, size_t whylen) {
+    wb_metric *retries = wb_counter("wb_order_commit_retries_total",
+                                    "Attempts to record a batch again whose messages Kafka had "
+                                    "acknowledged when its commit failed.", "");
+    int64_t deadline = wb_monotonic_ms() + ctx->cfg.commit_retry_ms;
+    int pause_ms = 50;
+    for (int attempt = 1; wb_monotonic_ms() < deadline; attempt++) {
+        wb_counter_inc(retries);
+        if (ensure_connected(ctx, pg, why, whylen) == 0) {
+            PGconn *c = wb_pg_conn(*pg);
+            if (relock(c, jobs, n, why, whylen) == 0 && write_and_commit(c, jobs, n, why, whylen) == 0) {
+                wb_warn(NULL, "a batch of %d orders recorded at attempt %d after its commit failed", n,
+                        attempt + 1);
+                return 0;
+            }
             wb_pg_close(*pg);
             *pg = NULL;
         }
-        if (!*pg) {
-            fail_jobs(jobs, n, OI_DB_DOWN, "connect", why);
-            return;
-        }
+        int64_t left = deadline - wb_monotonic_ms();
+        if (left <= 0) break;
+        struct timespec t = {0, (long)(left < pause_ms ? left : pause_ms) * 1000000L};
+        nanosleep(&t, NULL); /* not wb_sleep_ms: a stopping service still records what went out */
+        pause_ms = pause_ms < 500 ? pause_ms * 2 : 1000;
+    }
+    return -1;
+}
+
+static bool any_sent(job **jobs, int n) {
+    for (int i = 0; i < n; i++)
+        if (jobs[i]->sends) return true;
+    return false;
+}
+
+static void run_batch(oi_ctx *ctx, wb_pg **pg, job **jobs, int n) {
+    char why[512];
+    if (ensure_connected(ctx, pg, why, sizeof why) != 0) {
+        fail_jobs(jobs, n, OI_DB_DOWN, "connect", why);
+        return;
     }
     PGconn *c = wb_pg_conn(*pg);
     if (lock_and_read(c, jobs, n, why, sizeof why) != 0) {
@@ -520,10 +642,17 @@ static void run_batch(oi_ctx *ctx, wb_pg **pg, job **jobs, int n) {
     }
     decide_and_produce(ctx, jobs, n);
     if (write_and_commit(c, jobs, n, why, sizeof why) != 0) {
-        fail_jobs(jobs, n, OI_DB_DOWN, "record orders", why);
         wb_pg_close(*pg);
         *pg = NULL;
-        return;
+        /* Nothing went out: the 503 is answered at once, the shop's retry
+         * (or the reconciler) brings the order again. */
+        bool sent = any_sent(jobs, n);
+        if (sent) wb_warn(NULL, "record orders: %s: retrying, the messages are out", why);
+        if (!sent || record_again(ctx, pg, jobs, n, why, sizeof why) != 0) {
+            if (sent) wb_error(NULL, "record orders: gave up after %d ms: %s", ctx->cfg.commit_retry_ms, why);
+            fail_jobs(jobs, n, OI_DB_DOWN, "record orders", why);
+            return;
+        }
     }
     for (int i = 0; i < n; i++)
         if (jobs[i]->st == OI_OK) log_outcome(jobs[i]);
@@ -572,12 +701,7 @@ static void *batcher_main(void *arg) {
         pthread_mutex_unlock(&b->mu);
         run_batch(b->ctx, &pg, batch, n);
         wb_histogram_observe(b->batch_size, (double)n);
-        pthread_mutex_lock(&b->mu);
-        for (int i = 0; i < n; i++) {
-            batch[i]->done = true;
-            pthread_cond_signal(&batch[i]->done_cv);
-        }
-        pthread_mutex_unlock(&b->mu);
+        for (int i = 0; i < n; i++) sem_post(&batch[i]->done);
     }
     wb_pg_close(pg);
     free(batch);
@@ -616,22 +740,34 @@ void oi_batcher_stop(oi_ctx *ctx) {
     ctx->batcher = NULL;
 }
 
+/* Queues j, sleeps until its batch is done, and hands back its outcome. */
+static oi_status run_job(oi_batcher *b, job *j, oi_action *action, char *err, size_t errlen) {
+    j->queued_ms = wb_monotonic_ms();
+    sem_init(&j->done, 0, 0);
+    pthread_mutex_lock(&b->mu);
+    if (b->tail) b->tail->next = j;
+    else b->head = j;
+    b->tail = j;
+    pthread_cond_signal(&b->work_cv);
+    pthread_mutex_unlock(&b->mu);
+    while (sem_wait(&j->done) != 0) { /* EINTR: a signal, wait on */
+    }
+    sem_destroy(&j->done);
+    free(j->json);
+    free(j->last_message);
+    *action = j->action;
+    if (j->st != OI_OK) snprintf(err, errlen, "%s", j->err);
+    return j->st;
+}
+
 oi_status oi_batch_ingest(oi_ctx *ctx, const wb_store *store, oi_order *order, const char *receipt_key,
                           bool passes, oi_action *action, char *err, size_t errlen) {
-    oi_batcher *b = ctx->batcher;
-    job j = {.store = store, .order = order, .receipt_key = receipt_key, .passes = passes,
-             .queued_ms = wb_monotonic_ms()};
-    pthread_cond_init(&j.done_cv, NULL);
-    pthread_mutex_lock(&b->mu);
-    if (b->tail) b->tail->next = &j;
-    else b->head = &j;
-    b->tail = &j;
-    pthread_cond_signal(&b->work_cv);
-    while (!j.done) pthread_cond_wait(&j.done_cv, &b->mu);
-    pthread_mutex_unlock(&b->mu);
-    pthread_cond_destroy(&j.done_cv);
-    free(j.json);
-    *action = j.action;
-    if (j.st != OI_OK) snprintf(err, errlen, "%s", j.err);
-    return j.st;
+    job j = {.store = store, .order = order, .receipt_key = receipt_key, .passes = passes};
+    return run_job(ctx->batcher, &j, action, err, errlen);
+}
+
+oi_status oi_batch_ingest_deleted(oi_ctx *ctx, const wb_store *store, oi_order *order, int64_t now_ms,
+                                  oi_action *action, char *err, size_t errlen) {
+    job j = {.store = store, .order = order, .deleted_ms = now_ms > 0 ? now_ms : 1};
+    return run_job(ctx->batcher, &j, action, err, errlen);
 }

@@ -11,6 +11,7 @@ void oi_config_read(wb_env *env, oi_config *cfg) {
     cfg->batchers = (int)wb_env_int(env, "WB_ORDER_BATCHERS", 2, 1, 16);
     cfg->batch_max = (int)wb_env_int(env, "WB_ORDER_BATCH_MAX", 128, 1, 1000);
     cfg->store_cache_ms = (int)wb_env_int(env, "WB_ORDER_STORE_CACHE_MS", 5000, 0, 60000);
+    cfg->commit_retry_ms = (int)wb_env_int(env, "WB_ORDER_COMMIT_RETRY_MS", 10000, 0, 120000);
     static const char *const schemes[] = {"http", "https", NULL};
     const char *url = wb_env_string(env, "WB_ORDER_PUBLIC_URL", "");
     cfg->public_url = *url ? wb_env_url(env, "WB_ORDER_PUBLIC_URL", "", schemes) : "";

@@ -1,10 +1,11 @@
 /* order-ingest's state and its steps: the webhook handlers (webhook.c) and
  * the reconciler (reconcile.c) both hand a mapped order to oi_ingest(), which
- * decides (rules.h), produces and records under a per-order lock.
+ * prepares it and hands it to a group-commit batch (batch.c) that decides
+ * (rules.h), produces and records under a per-order lock.
  *
  * Threads: webhook handlers run on libmicrohttpd's threads, one per
  * connection; each borrows a PostgreSQL connection from the pool only while
- * it needs one (the store, a deletion), never while its order waits for its
+ * it needs one (the store, the SKU rule), never while its order waits for its
  * batch; the batchers (batch.c) have connections of their own.
  * svc->producer is thread-safe. */
 #ifndef OI_INGEST_H
@@ -31,6 +32,8 @@ typedef struct oi_config {
     int batchers;             /* WB_ORDER_BATCHERS: group-commit threads (batch.c), default 2 */
     int batch_max;            /* WB_ORDER_BATCH_MAX: orders per transaction at most, default 128 */
     int store_cache_ms;       /* WB_ORDER_STORE_CACHE_MS: stores and their rules cached, default 5000 */
+    int commit_retry_ms;      /* WB_ORDER_COMMIT_RETRY_MS: how long a batch whose messages Kafka
+                                 acknowledged retries its record (batch.c), default 10000; 0 off */
 } oi_config;
 
 void oi_config_read(wb_env *env, oi_config *cfg);
@@ -92,9 +95,10 @@ oi_status oi_ingest(oi_ctx *ctx, wb_pg *pg, const wb_store *store, oi_order *ord
 
 /* An order deleted in the shop that is known only by its id (WooCommerce
  * order.deleted): the last message sent goes out again as `cancelled`, with
- * version max(now_ms, last version + 1). */
-oi_status oi_ingest_deleted(oi_ctx *ctx, wb_pg *pg, const wb_store *store, const char *order_id,
-                            int64_t now_ms, oi_action *action, char *err, size_t errlen);
+ * version max(now_ms, last version + 1), through the same batch as every
+ * other order; OI_ACT_UNKNOWN_CANCEL when it never went out. */
+oi_status oi_ingest_deleted(oi_ctx *ctx, const wb_store *store, const char *order_id, int64_t now_ms,
+                            oi_action *action, char *err, size_t errlen);
 
 /* batch.c: group commit. oi_batcher_start runs cfg.batchers threads, each
  * with its own PostgreSQL connection; oi_batcher_stop joins them (after the
@@ -104,6 +108,10 @@ void oi_batcher_start(oi_ctx *ctx);
 void oi_batcher_stop(oi_ctx *ctx);
 oi_status oi_batch_ingest(oi_ctx *ctx, const wb_store *store, oi_order *order, const char *receipt_key,
                           bool passes, oi_action *action, char *err, size_t errlen);
+/* The same for a deletion known by its id: order holds the store and order
+ * ids only (its msg is replaced by the last message sent, as cancelled). */
+oi_status oi_batch_ingest_deleted(oi_ctx *ctx, const wb_store *store, oi_order *order, int64_t now_ms,
+                                  oi_action *action, char *err, size_t errlen);
 
 /* {"SKU":qty,...} of the order's lines (malloc'd). */
 char *oi_open_quantities(const wb_order_msg *m);

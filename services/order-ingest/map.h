@@ -43,8 +43,11 @@ typedef struct oi_order {
                            edited away); msg.lines are the lines as placed. It can go out as a
                            cancellation, not as a new order or an update (oi_ingest: dead letter) */
     /* msg as oi_map_* validated and encoded it (type json_type); whoever
-     * changes msg afterwards frees it (NULL), and the producer reuses it
-     * when the type going out is json_type: one validating encode, not two. */
+     * changes msg afterwards frees it (NULL), except for the type and the
+     * warehouse, which their setters check themselves: then it is encoded
+     * again without the schema check (wb_order_msg_reencode). The producer
+     * reuses it when the type going out is json_type. One checked encode
+     * per order, not two or three. */
     char *json;
     wb_order_type json_type;
 } oi_order;

@@ -1,6 +1,6 @@
 /* The handler threads' PostgreSQL connections (see ingest.h). A request
- * holds one only while it reads (its store, a deletion's transaction, the
- * SKU rule); its order waits for its batch (batch.c) without one. */
+ * holds one only while it reads (its store, the SKU rule); its order waits
+ * for its batch (batch.c) without one. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -70,6 +70,20 @@ static char *fetch_location(const wb_store *store, const char *order_id, char *e
     return loc;
 }
 
+/* The schema's whole rule for the field (keypart: 1 to 64 characters of
+ * valid UTF-8, no '/'), the one the checked encoding applies: the message
+ * is encoded again without that check once the warehouse is set. */
+static bool warehouse_ok(const char *w) {
+    cJSON node = {0};
+    node.type = cJSON_String;
+    node.valuestring = (char *)w;
+    char why[160], *copy = NULL;
+    wb_pv v = {why, sizeof why};
+    bool ok = wb_pv_string_node(&v, &node, "warehouse", &wb_pv_keypart, &copy) == 0;
+    free(copy);
+    return ok;
+}
+
 /* Picks the warehouse from the mappings ([[location, warehouse, is_default]],
  * defaults first). Returns 0, or OI_SHOP_DOWN when the shop had to be asked
  * and could not answer. */
@@ -99,13 +113,17 @@ static oi_status pick_warehouse(const wb_store *store, oi_order *order, const cJ
             }
         }
     }
-    if (chosen && wb_pv_keypart.ok(chosen) && strlen(chosen) <= 64) {
+    if (chosen && warehouse_ok(chosen)) {
         order->msg.warehouse = strdup(chosen);
         /* Encoded again here, on the webhook's own thread, rather than in
          * the batch, where every order's encoding would add to the wait of
-         * all. NULL when refused: the batch then tells why. */
+         * all. The mapper's encoding passed the schema check and the
+         * warehouse was just checked against the schema's own rule, so it
+         * is not checked again (a second check cost as much as the mapping
+         * itself). NULL: the batch encodes it, checked, and tells why. */
+        char *json = order->json ? wb_order_msg_reencode(&order->msg) : wb_order_msg_encode(&order->msg);
         free(order->json);
-        order->json = wb_order_msg_encode(&order->msg);
+        order->json = json;
         order->json_type = order->msg.type;
     }
     else if (chosen) wb_warn(store->id, "warehouse \"%s\" is not a valid key part: order %s names none", chosen,

@@ -136,6 +136,15 @@ static void dead_letter(request *r, const char *key, const char *reason) {
     reply(r, 200, "{\"status\":\"dead_letter\",\"reason\":\"%s\"}", safe);
 }
 
+/* A webhook body that is not an order: counted as outcome, dead-lettered
+ * with "<platform> webhook <topic>: <what>". */
+static void refuse_body(request *r, const char *outcome, const char *what) {
+    char reason[600];
+    snprintf(reason, sizeof reason, "%s webhook %s: %s", r->platform_name, r->topic, what);
+    oi_count(r->store.id, r->platform_name, "webhook", outcome);
+    dead_letter(r, NULL, reason);
+}
+
 static void finish_ingest(request *r, oi_status st, oi_action action, const char *order_id,
                           const char *err) {
     char id[128];
@@ -159,10 +168,7 @@ static void handle_order(request *r, bool force_cancel, const char *receipt_key)
                  ? oi_map_shopify(r->store.id, r->req->body, r->req->body_len, &order, &order_id, err, sizeof err)
                  : oi_map_woocommerce(r->store.id, r->req->body, r->req->body_len, &order, &order_id, err, sizeof err);
     if (rc == OI_MAP_MALFORMED) {
-        char reason[600];
-        snprintf(reason, sizeof reason, "%s webhook %s: %s", r->platform_name, r->topic, err);
-        oi_count(r->store.id, r->platform_name, "webhook", "malformed");
-        dead_letter(r, NULL, reason);
+        refuse_body(r, "malformed", err);
         return;
     }
     if (rc == OI_MAP_UNMAPPABLE) {
@@ -197,10 +203,7 @@ static void handle_deleted(request *r) {
     cJSON *root = cJSON_ParseWithLength(r->req->body, r->req->body_len);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        char reason[300];
-        snprintf(reason, sizeof reason, "%s webhook %s: malformed JSON", r->platform_name, r->topic);
-        oi_count(r->store.id, r->platform_name, "webhook", "malformed");
-        dead_letter(r, NULL, reason);
+        refuse_body(r, "malformed", "malformed JSON");
         return;
     }
     if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "line_items"))) {
@@ -212,10 +215,7 @@ static void handle_deleted(request *r) {
     const char *id = oi_jid(root, "id", idbuf, sizeof idbuf);
     if (!id) {
         cJSON_Delete(root);
-        char reason[300];
-        snprintf(reason, sizeof reason, "%s webhook %s: id: missing", r->platform_name, r->topic);
-        oi_count(r->store.id, r->platform_name, "webhook", "unmappable");
-        dead_letter(r, NULL, reason);
+        refuse_body(r, "unmappable", "id: missing");
         return;
     }
     char order_id[64];
@@ -223,8 +223,7 @@ static void handle_deleted(request *r) {
     cJSON_Delete(root);
     oi_action action;
     char err[512];
-    if (!request_pg(r)) RETURN_REPLY(r, 503, "{\"error\":\"postgresql unavailable\"}");
-    oi_status st = oi_ingest_deleted(r->ctx, r->pg, &r->store, order_id, wb_wall_ms(), &action, err, sizeof err);
+    oi_status st = oi_ingest_deleted(r->ctx, &r->store, order_id, wb_wall_ms(), &action, err, sizeof err);
     finish_ingest(r, st, action, order_id, err);
 }
 

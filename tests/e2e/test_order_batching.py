@@ -17,11 +17,16 @@ orders that arrive while it works share its next transaction).
   above held inside real batches;
 - PostgreSQL down: the webhook is answered 503 and nothing goes out; back
   up, the same webhook is taken (the batcher reconnects): one message.
+- the batch's connection terminated by the server after Kafka acknowledged
+  the message, as a PostgreSQL restart does (chaos finding 7): the record is
+  retried on a fresh connection, so the reply is 200, the row is there and
+  the topic has the order once.
 """
 import base64
 import hashlib
 import hmac
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -147,9 +152,21 @@ def test_orders_shared_transactions():
     assert count < total, f"{count} transactions for {total} orders: none was shared"
 
 
+def pg_address(dsn):
+    return dsn.rsplit("@", 1)[-1].split("/", 1)[0]
+
+
 def stack(action):
     """scripts/stack ACTION postgres; starting again is retried, since the
-    port may still be held for a moment after the stop."""
+    port may still be held for a moment after the stop. Only the stack the
+    test talks to: without WB_STATE_DIR and WB_STACK_*_PORT the script
+    would stop the default one, which may be someone else's."""
+    env = subprocess.run([str(h.ROOT / "scripts" / "stack"), "env", "postgres"], capture_output=True, text=True,
+                         timeout=60).stdout
+    theirs = [line.split("=", 1)[1] for line in env.splitlines() if line.startswith("WB_PG_DSN=")]
+    assert theirs and pg_address(theirs[0]) == pg_address(os.environ["WB_PG_DSN"]), (
+        f"scripts/stack manages postgres at {pg_address(theirs[0]) if theirs else '?'}, the test uses "
+        f"{pg_address(os.environ['WB_PG_DSN'])}: set WB_STATE_DIR and WB_STACK_*_PORT for the stack")
     deadline = time.time() + 90
     while True:
         p = subprocess.run([str(h.ROOT / "scripts" / "stack"), action, "postgres"], capture_output=True,
@@ -180,6 +197,41 @@ def test_postgresql_down_503_then_taken():
     assert W.replies["pg-back"][1]["status"] == "created", W.replies["pg-back"]
     msgs = h.consume("shop.orders.v1", f"{STORE}/{oid}", idle_seconds=5)
     assert [json.loads(v)["type"] for _, _, _, v in msgs] == ["created"], msgs
+
+
+def test_connection_terminated_after_acks_row_recorded():
+    """A trigger on ingested_orders makes the batch's own backend terminate
+    itself (pg_terminate_backend, the FATAL a restart gives) the first time
+    this order's row is written, i.e. after its message was acknowledged; a
+    sequence counts across the rollback, so the retry's write goes through."""
+    oid = BASE + 3000
+    fault = f"oi_fault_{RUN}"
+    h.psql(f"""CREATE SEQUENCE {fault};
+CREATE FUNCTION {fault}() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  IF NEW.store_id = {h.sql_literal(STORE)} AND NEW.shop_order_id = '{oid}' AND nextval('{fault}') = 1 THEN
+    PERFORM pg_terminate_backend(pg_backend_pid());
+  END IF;
+  RETURN NEW;
+END $f$;
+CREATE TRIGGER {fault} BEFORE INSERT ON ingested_orders FOR EACH ROW EXECUTE FUNCTION {fault}();""")
+    before = metric("wb_order_commit_retries_total")
+    try:
+        post("terminated", order_body(oid))
+        fired = int(h.psql(f"SELECT last_value FROM {fault}").strip())
+    finally:
+        h.psql(f"DROP TRIGGER {fault} ON ingested_orders; DROP FUNCTION {fault}(); DROP SEQUENCE {fault};")
+    assert fired >= 2, f"the fault fired {fired} time(s): the write was not retried"
+    assert W.replies["terminated"][0] == 200, W.replies["terminated"]
+    assert W.replies["terminated"][1]["status"] == "created", W.replies["terminated"]
+    assert metric("wb_order_commit_retries_total") > before, "no retry counted"
+    row = h.psql(f"SELECT version, state FROM ingested_orders WHERE store_id = {h.sql_literal(STORE)} "
+                 f"AND shop_order_id = '{oid}'").strip()
+    assert row.endswith("|sent"), row
+    msgs = h.consume("shop.orders.v1", f"{STORE}/{oid}", idle_seconds=5)
+    assert [json.loads(v)["type"] for _, _, _, v in msgs] == ["created"], msgs
+    assert str(json.loads(msgs[0][3])["version"]) == row.split("|")[0], (msgs, row)
+    assert "terminating connection" in W.svc.output(), "the backend was not terminated"
 
 
 def cleanup():

@@ -782,8 +782,24 @@ TEST(woocommerce_filtered_then_deleted_goes_out_cancelled) {
     int i = wait_order(key, "cancelled", 0);
     CHECK(i >= 0);
     CHECK_CONTAINS(seen[i].value, "\"city\":\"Halle\""); /* the whole order, from the last message */
+    row = db_value("SELECT state FROM ingested_orders WHERE store_id = $1 AND shop_order_id = $2", woo_id,
+                   oid);
+    CHECK(row && strcmp(row, "cancelled") == 0);
+    free(row);
     CHECK(woo_post(&svc, "order.deleted", deleted, WOO_SECRET, &r) == 0);
     CHECK_CONTAINS(r.body, "already_cancelled");
+    /* an order that never went out: nothing to cancel, and no row */
+    char never[32], never_body[64];
+    snprintf(never, sizeof never, "%lld", id + 500);
+    snprintf(never_body, sizeof never_body, "{\"id\":%s}", never);
+    CHECK(woo_post(&svc, "order.deleted", never_body, WOO_SECRET, &r) == 0);
+    CHECK_INT(r.status, 200);
+    CHECK_CONTAINS(r.body, "unknown_cancelled");
+    row = db_value("SELECT state FROM ingested_orders WHERE store_id = $1 AND shop_order_id = $2", woo_id,
+                   never);
+    none = row == NULL;
+    free(row);
+    CHECK(none);
 }
 
 TEST(kafka_down_503) {

@@ -502,6 +502,26 @@ TEST(shopify_graphql_order_maps_as_its_webhook) {
     cJSON_Delete(more);
 }
 
+/* The mapper's checked encoding is reused when only the type (the rules')
+ * or the warehouse (prepare.c, checked there) changes: encoded again without
+ * the check, it must say exactly what the checked encoding says. */
+TEST(reencode_matches_checked_encoding) {
+    oi_order order;
+    char err[512];
+    CHECK_INT(oi_map_shopify("s1", SHOPIFY_COMPANY, strlen(SHOPIFY_COMPANY), &order, NULL, err, sizeof err),
+              OI_MAP_OK);
+    CHECK(order.json != NULL);
+    order.msg.type = WB_ORDER_UPDATED;
+    order.msg.warehouse = strdup("WH-MALMO.1");
+    char *checked = wb_order_msg_encode(&order.msg), *again = wb_order_msg_reencode(&order.msg);
+    CHECK(checked && again && strcmp(checked, again) == 0);
+    CHECK_CONTAINS(again, "\"type\":\"updated\"");
+    CHECK_CONTAINS(again, "\"warehouse\":\"WH-MALMO.1\"");
+    free(checked);
+    free(again);
+    oi_order_free(&order);
+}
+
 int main(void) {
     RUN(shopify_company_order);
     RUN(shopify_private_no_shipping_line_email_fallback);
@@ -516,5 +536,6 @@ int main(void) {
     RUN(rules_decisions);
     RUN(open_quantities_sum_per_sku);
     RUN(shopify_graphql_order_maps_as_its_webhook);
+    RUN(reencode_matches_checked_encoding);
     TEST_EXIT();
 }
