@@ -79,6 +79,67 @@ const char wb_gql_catalog_counts[] =
     "  productVariantsCount(limit: null) { count precision }\n"
     "}\n";
 
+/* catalog-ingest: a large store's full sync in one bulk operation
+ * (bulkOperationRunQuery): the same variant fields as
+ * wb_gql_catalog_variants, so a line of the result is parsed as a node of a
+ * page and the articles and their content hashes are the same. One root
+ * connection and no nested one: each JSONL line is one variant with its
+ * product and inventory item inline (no __parentId to join), and the
+ * client reads it one line at a time. first/after are ignored in bulk, so
+ * there are none. */
+const char wb_gql_catalog_bulk_variants[] =
+    "{\n"
+    "  productVariants(query: \"product_status:active\") {\n"
+    "    edges {\n"
+    "      node {\n"
+    "        id\n"
+    "        title\n"
+    "        sku\n"
+    "        barcode\n"
+    "        updatedAt\n"
+    "        product { id title status productType updatedAt }\n"
+    "        inventoryItem {\n"
+    "          id\n"
+    "          requiresShipping\n"
+    "          measurement { weight { value unit } }\n"
+    "        }\n"
+    "      }\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+/* Starts wb_gql_catalog_bulk_variants ($query). A bulk operation is charged
+ * as this mutation (10 points), whatever it reads. */
+const char wb_gql_catalog_bulk_start[] =
+    "mutation CatalogBulkStart($query: String!) {\n"
+    "  bulkOperationRunQuery(query: $query) {\n"
+    "    bulkOperation { id status }\n"
+    "    userErrors { field message code }\n"
+    "  }\n"
+    "}\n";
+
+/* Polls one operation by id (currentBulkOperation is deprecated in 2026-07). */
+const char wb_gql_catalog_bulk_status[] =
+    "query CatalogBulkStatus($id: ID!) {\n"
+    "  bulkOperation(id: $id) {\n"
+    "    id\n"
+    "    status\n"
+    "    errorCode\n"
+    "    objectCount\n"
+    "    url\n"
+    "  }\n"
+    "}\n";
+
+/* The app's newest bulk query operations, when starting one is refused
+ * (LIMIT_REACHED, OPERATION_IN_PROGRESS): one of them running our query is
+ * adopted instead of started again. */
+const char wb_gql_catalog_bulk_running[] =
+    "query CatalogBulkRunning {\n"
+    "  bulkOperations(first: 10, query: \"operation_type:query\") {\n"
+    "    nodes { id status query }\n"
+    "  }\n"
+    "}\n";
+
 /* fulfilment-reporter (declared in services/fulfilment-reporter/gql.h) */
 const char wb_gql_fulfilment_state[] =
     "query FulfilmentState($id: ID!) {\n"
@@ -348,6 +409,11 @@ const wb_gql_document wb_gql_documents[] = {
     {"catalog_counts", wb_gql_catalog_counts, "{\"query\":\"status:active\"}"},
     {"catalog_changed_products", wb_gql_catalog_changed_products,
      "{\"first\":250,\"after\":null,\"query\":\"updated_at:>'2026-11-25T10:00:00Z'\"}"},
+    {"catalog_bulk_variants", wb_gql_catalog_bulk_variants, "{}"},
+    {"catalog_bulk_start", wb_gql_catalog_bulk_start,
+     "{\"query\":\"{\\n  productVariants(query: \\\"product_status:active\\\") {\\n    edges {\\n      node {\\n        id\\n        title\\n        sku\\n        barcode\\n        updatedAt\\n        product { id title status productType updatedAt }\\n        inventoryItem {\\n          id\\n          requiresShipping\\n          measurement { weight { value unit } }\\n        }\\n      }\\n    }\\n  }\\n}\\n\"}"},
+    {"catalog_bulk_status", wb_gql_catalog_bulk_status, "{\"id\":\"gid://shopify/BulkOperation/1\"}"},
+    {"catalog_bulk_running", wb_gql_catalog_bulk_running, "{}"},
     /* fulfilment-reporter */
     {"fulfilment_state", wb_gql_fulfilment_state, "{\"id\":\"gid://shopify/Order/1\"}"},
     {"fulfilment_lines", wb_gql_fulfilment_lines, "{\"id\":\"gid://shopify/Order/1\"}"},

@@ -1,7 +1,8 @@
 /* catalog-ingest's state and steps. A sync (the whole catalog, the products
  * changed since the store's poll cursor (changes.c), or one product after a
  * webhook) is a row in catalog_syncs; the main loop runs
- * them (sync.c) one page at a time: fetch (fetch_shopify.c, fetch_woo.c) ->
+ * them (sync.c) one page at a time: fetch (fetch_shopify.c, fetch_woo.c; a large
+ * Shopify store's full sync by bulk operation, fetch_shopify_bulk.c) ->
  * articles (article.c) -> mapping (decide.c decides, mapping.c reads and
  * writes PostgreSQL) -> publish the changed ones (publish.c) -> record their
  * content hashes and the page's cursor. See docs/catalog-path.md. */
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "wb/proto.h"
+#include "wb/ratebudget.h"
 #include "wb/service.h"
 #include "wb/store.h"
 
@@ -22,6 +24,10 @@
 extern const char wb_gql_catalog_variants[]; /* libshared/src/shopify_documents.c */
 extern const char wb_gql_catalog_counts[];
 extern const char wb_gql_catalog_changed_products[];
+extern const char wb_gql_catalog_bulk_variants[]; /* the bulk operation's query */
+extern const char wb_gql_catalog_bulk_start[];
+extern const char wb_gql_catalog_bulk_status[];
+extern const char wb_gql_catalog_bulk_running[];
 
 typedef struct ci_config {
     int64_t poll_ms;         /* WB_CATALOG_POLL_MS: poll period per store (changed products), default 300000; 0: no schedule */
@@ -32,6 +38,10 @@ typedef struct ci_config {
     int woo_workers;         /* WB_CATALOG_WOO_WORKERS: connections reading a page's variations at once, default 4 */
     int kafka_timeout_ms;    /* WB_CATALOG_KAFKA_TIMEOUT_MS: acks of one page, default 30000 */
     const char *unit;        /* WB_CATALOG_UNIT: the articles' unit, default "st" */
+    long bulk_min_variants;  /* WB_CATALOG_BULK_MIN_VARIANTS: a Shopify full sync of at least this many variants
+                                runs as a bulk operation, default 5000; 0: never */
+    int bulk_batch;          /* WB_CATALOG_BULK_BATCH: result lines processed as one page, default 1000 */
+    int bulk_poll_ms;        /* WB_CATALOG_BULK_POLL_MS: between polls of a running bulk operation, default 1000 */
 } ci_config;
 
 void ci_config_read(wb_env *env, ci_config *cfg);
@@ -193,12 +203,35 @@ typedef struct ci_fetch {
     bool units_read;
     const char *weight_unit, *dim_unit;
     double dim_factor;
-    /* WooCommerce: the store's rate budget (rate_limit_rps) over all of a
-     * sync's connections: when the next call may go (monotonic µs), and the
-     * lock that guards it while a page's variations are read on several. */
-    int64_t next_call_us;
-    void *pace_lock;
+    /* WooCommerce: the store's rate budget shared in Redis (rate_limit_rps,
+     * wb/ratebudget.h): where it lives, and the sync connection's handle
+     * (each worker connection opens its own). */
+    const char *redis_url;
+    wb_rate_budget *budget;
+    /* Shopify bulk full sync (fetch_shopify_bulk.c): the downloaded result,
+     * read a page of lines at a time, and how many lines are behind. */
+    void *bulk_file;   /* FILE* */
+    long bulk_line;
+    bool restart_progress; /* the sync switched from the bulk result to pages: count its pages anew */
 } ci_fetch;
+
+/* Shopify full sync by bulk operation. A sync's cursor is then
+ * "bulk:<BulkOperation gid>:<result lines done>". ci_bulk_start starts the
+ * operation (or adopts ours already running) and returns its cursor, with
+ * no articles; ci_bulk_page waits for the operation, downloads its JSONL
+ * once, and returns the next bulk_batch lines' articles. Both return 0, 1
+ * when bulk cannot be used (err says why: the caller pages instead), -1 on
+ * a transport failure (err). */
+#define CI_BULK_PREFIX "bulk:"
+int ci_bulk_start(ci_fetch *f, long variants, char **next, long *pages_total, char *err, size_t errlen);
+int ci_bulk_page(ci_fetch *f, const char *cursor, ci_articles *out, char **next, char *err, size_t errlen);
+void ci_bulk_close(ci_fetch *f);
+/* Parses "bulk:<gid>:<lines>" (gid up to size-1). 0, -1 when malformed. */
+int ci_bulk_cursor_parse(const char *cursor, char *gid, size_t size, long *lines);
+/* One JSONL line of the result: an article appended to out when it is a
+ * variant of an active product (as a page's node). Returns 0, -1 when the
+ * line is not JSON or not a variant. */
+int ci_bulk_line(ci_fetch *f, const char *line, ci_articles *out);
 
 /* WooCommerce's woocommerce_weight_unit / woocommerce_dimension_unit as the
  * contract's unit (lbs -> lb; yd -> in, factor 36); NULL when unknown. */
@@ -207,6 +240,9 @@ const char *ci_woo_dim_unit(const char *woo, double *factor);
 
 int ci_fetch_shopify(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
                      char **next, long *pages_total, char *err, size_t errlen);
+/* Sets a WooCommerce connection of a sync to draw from the store's shared
+ * rate budget, keeping half of it for the other services (fetch_woo.c). */
+void ci_woo_pace(void *client, wb_rate_budget *budget, const wb_store *store);
 int ci_fetch_woo(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
                  char **next, long *pages_total, char *err, size_t errlen);
 

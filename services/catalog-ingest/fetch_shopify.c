@@ -125,7 +125,7 @@ static long exact_count(const cJSON *data, const char *name) {
 /* The pages a full sync will take, for the progress bar: Shopify's count of
  * variants (drafts' included, so the bar may end a little short) over the
  * page size. -1 when not known; a failure here only costs the total. */
-static long pages_expected(ci_fetch *f) {
+static long pages_expected(ci_fetch *f, long *variants_out) {
     cJSON *vars = cJSON_CreateObject(), *resp = NULL;
     cJSON_AddStringToObject(vars, "query", "status:active");
     char err[256];
@@ -140,14 +140,44 @@ static long pages_expected(ci_fetch *f) {
     cJSON_Delete(resp);
     wb_info(f->store->id, "catalog: %ld active products, %ld variants in the shop (-1: not known)", products,
             variants);
+    *variants_out = variants;
     return variants < 0 ? -1 : (variants + f->cfg->shopify_page - 1) / f->cfg->shopify_page;
+}
+
+/* A full sync's page when the store is large: the bulk operation's start,
+ * or a batch of its result. 0 done, 1 paging instead (the reason logged),
+ * -1 with err. */
+static int bulk_page(ci_fetch *f, const char *cursor, long variants, ci_articles *out, char **next,
+                     long *pages_total, char *err, size_t errlen) {
+    char why[512] = "";
+    int rc = cursor ? ci_bulk_page(f, cursor, out, next, why, sizeof why)
+                    : ci_bulk_start(f, variants, next, pages_total, why, sizeof why);
+    if (rc < 0) snprintf(err, errlen, "%s", why);
+    if (rc != 1) return rc;
+    ci_bulk_close(f);
+    ci_articles_free(out);
+    wb_warn(f->store->id, "catalog: bulk operation not used (%s): reading the catalog by pages instead", why);
+    f->restart_progress = cursor != NULL;
+    if (cursor) { /* the sync's total was the bulk one: the pages' now */
+        long v = -1;
+        *pages_total = pages_expected(f, &v);
+    }
+    return 1;
 }
 
 int ci_fetch_shopify(ci_fetch *f, const char *cursor, const char *product_id, ci_articles *out,
                      char **next, long *pages_total, char *err, size_t errlen) {
     *next = NULL;
     *pages_total = -1;
-    if (!product_id && !(cursor && *cursor)) *pages_total = pages_expected(f);
+    long variants = -1;
+    if (!product_id && !(cursor && *cursor)) *pages_total = pages_expected(f, &variants);
+    bool bulk_cursor = cursor && strncmp(cursor, CI_BULK_PREFIX, strlen(CI_BULK_PREFIX)) == 0;
+    bool large = f->cfg->bulk_min_variants > 0 && variants >= f->cfg->bulk_min_variants;
+    if (!product_id && (bulk_cursor || large)) {
+        int rc = bulk_page(f, bulk_cursor ? cursor : NULL, variants, out, next, pages_total, err, errlen);
+        if (rc != 1) return rc;
+        cursor = NULL; /* paging, from the first page */
+    }
     if (!product_id) return one_call(f, cursor, "product_status:active", out, next, err, errlen);
     char query[128];
     snprintf(query, sizeof query, "product_id:%s", numeric_id(product_id));

@@ -2,8 +2,10 @@
  * variable product all its variations, page after page (not capped at 100;
  * the store's variations_limit, 0 = all). WooCommerce has no call that
  * lists several products' variations, so a page's variable products are
- * read on WB_CATALOG_WOO_WORKERS connections at once, all of them paced
- * together at the store's rate_limit_rps. */
+ * read on WB_CATALOG_WOO_WORKERS connections at once. Every connection
+ * draws from the store's rate budget shared in Redis with the other services
+ * (wb/ratebudget.h) and keeps half of it free: a sync is the one caller that
+ * can wait, a stock value or a tracking number cannot. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -140,34 +142,10 @@ const char *ci_woo_dim_unit(const char *woo, double *factor) {
     return NULL;
 }
 
-static int64_t now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* Waits for the call's turn in the store's rate budget: calls go at most
- * rate_limit_rps a second, evenly spaced, whichever connection makes them;
- * time spent not calling is not saved up for a burst. */
-static void pace(ci_fetch *f) {
-    long long rps = f->store->rate_limit_rps;
-    if (rps <= 0) return;
-    pthread_mutex_t *lock = f->pace_lock;
-    if (lock) pthread_mutex_lock(lock);
-    int64_t now = now_us(), at = f->next_call_us > now ? f->next_call_us : now;
-    f->next_call_us = at + 1000000 / rps;
-    if (lock) pthread_mutex_unlock(lock);
-    if (at > now) {
-        struct timespec d = {(time_t)((at - now) / 1000000), (long)((at - now) % 1000000) * 1000};
-        nanosleep(&d, NULL);
-    }
-}
-
 /* A GET on the given connection (the sync's own, or a worker's). */
-static int woo_get_on(ci_fetch *f, void *client, const char *path, const char *query, cJSON **doc, long *pages,
+static int woo_get_on(void *client, const char *path, const char *query, cJSON **doc, long *pages,
                       char *err, size_t errlen) {
     wb_shop_response r;
-    pace(f);
     int rc = wb_woo_request(client, "GET", path, query, NULL, &r);
     if (rc || r.status != 200) {
         if (rc) snprintf(err, errlen, "GET %s: %s", path, r.error);
@@ -188,7 +166,7 @@ static int woo_get_on(ci_fetch *f, void *client, const char *path, const char *q
 
 static int woo_get(ci_fetch *f, const char *path, const char *query, cJSON **doc, long *pages,
                    char *err, size_t errlen) {
-    return woo_get_on(f, f->client, path, query, doc, pages, err, errlen);
+    return woo_get_on(f->client, path, query, doc, pages, err, errlen);
 }
 
 /* The store's units, once a sync. A store whose settings cannot be read
@@ -265,7 +243,7 @@ static int variations(ci_fetch *f, void *client, const cJSON *product, ci_articl
         snprintf(query, sizeof query, "per_page=%d&page=%ld&orderby=id&order=asc", f->cfg->woo_page, page);
         cJSON *doc = NULL;
         long pages = -1;
-        int rc = woo_get_on(f, client, path, query, &doc, &pages, err, errlen);
+        int rc = woo_get_on(client, path, query, &doc, &pages, err, errlen);
         if (rc > 0) return 0; /* the product is gone meanwhile */
         if (rc < 0) return -1;
         const cJSON *v;
@@ -316,6 +294,7 @@ typedef struct var_pool {
 typedef struct var_worker {
     var_pool *pool;
     void *client;
+    wb_rate_budget *budget; /* the thread's own handle on the store's budget */
     pthread_t thread;
 } var_worker;
 
@@ -335,6 +314,11 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+void ci_woo_pace(void *client, wb_rate_budget *budget, const wb_store *store) {
+    double rps = (double)store->rate_limit_rps;
+    wb_woo_set_budget(client, budget, rps, rps / 2);
+}
+
 static const char *cred(const cJSON *c, const char *name) {
     const char *v = jstr(c, name);
     return v ? v : "";
@@ -352,9 +336,6 @@ static void run_jobs(ci_fetch *f, var_job *jobs, size_t count) {
     var_worker *workers = calloc(extra + 1, sizeof *workers);
     if (!workers) abort();
     cJSON *c = extra ? cJSON_Parse(f->store->credentials ? f->store->credentials : "") : NULL;
-    pthread_mutex_t lock;
-    pthread_mutex_init(&lock, NULL);
-    f->pace_lock = &lock;
     size_t started = 0;
     for (size_t i = 0; i < extra && c; i++) {
         var_worker *w = &workers[started];
@@ -362,8 +343,11 @@ static void run_jobs(ci_fetch *f, var_job *jobs, size_t count) {
         w->client = wb_woo_new(f->store->id, f->store->base_url, cred(c, "consumer_key"), cred(c, "consumer_secret"),
                                NULL);
         if (!w->client) break;
+        w->budget = wb_rate_budget_open(f->redis_url);
+        ci_woo_pace(w->client, w->budget, f->store);
         if (pthread_create(&w->thread, NULL, worker_main, w)) {
             wb_woo_free(w->client);
+            wb_rate_budget_close(w->budget);
             break;
         }
         started++;
@@ -373,9 +357,8 @@ static void run_jobs(ci_fetch *f, var_job *jobs, size_t count) {
     for (size_t i = 0; i < started; i++) {
         pthread_join(workers[i].thread, NULL);
         wb_woo_free(workers[i].client);
+        wb_rate_budget_close(workers[i].budget);
     }
-    f->pace_lock = NULL;
-    pthread_mutex_destroy(&lock);
     free(workers);
 }
 

@@ -226,9 +226,12 @@ static int open_client(run *r, char *err, size_t errlen) {
     }
     if (strcmp(r->store.platform, "shopify") == 0)
         r->fetch.client = wb_shopify_new(r->store.id, r->store.base_url, cred(c, "access_token"), NULL);
-    else
+    else {
         r->fetch.client = wb_woo_new(r->store.id, r->store.base_url, cred(c, "consumer_key"),
                                      cred(c, "consumer_secret"), NULL);
+        r->fetch.budget = wb_rate_budget_open(r->fetch.redis_url);
+        ci_woo_pace(r->fetch.client, r->fetch.budget, &r->store);
+    }
     cJSON_Delete(c);
     if (!r->fetch.client) {
         snprintf(err, errlen, "shop client not created");
@@ -238,6 +241,9 @@ static int open_client(run *r, char *err, size_t errlen) {
 }
 
 static void close_client(run *r) {
+    ci_bulk_close(&r->fetch);
+    wb_rate_budget_close(r->fetch.budget);
+    r->fetch.budget = NULL;
     if (!r->fetch.client) return;
     if (strcmp(r->store.platform, "shopify") == 0) wb_shopify_free(r->fetch.client);
     else wb_woo_free(r->fetch.client);
@@ -506,7 +512,7 @@ static void run_sync(ci_ctx *ctx, wb_pg *pg, const char *id, const char *store_i
     PGresult *res = wb_pg_query(pg, "SELECT catalog_categories FROM stores WHERE id = $1", 1, p);
     r.categories = res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     if (res) PQclear(res);
-    r.fetch = (ci_fetch){.cfg = &ctx->cfg, .store = &r.store};
+    r.fetch = (ci_fetch){.cfg = &ctx->cfg, .store = &r.store, .redis_url = ctx->svc->cfg.redis_url};
     if (open_client(&r, err, sizeof err)) {
         finish(pg, id, "failed", err);
         wb_store_free(&r.store);
@@ -537,6 +543,12 @@ static void run_sync(ci_ctx *ctx, wb_pg *pg, const char *id, const char *store_i
             break;
         }
         ci_articles_free(&list);
+        if (r.fetch.restart_progress) { /* from a bulk result to pages: the bar counts the pages */
+            const char *rp[] = {id};
+            if (wb_pg_exec(pg, "UPDATE catalog_syncs SET pages_done = 0 WHERE id = $1", 1, rp))
+                wb_warn(store_id, "catalog sync %s: progress: %s", id, wb_pg_error(pg));
+            r.fetch.restart_progress = false;
+        }
         if (progress(&r, next, pages, true)) {
             snprintf(err, sizeof err, "progress: %s", wb_pg_error(pg));
             free(next);

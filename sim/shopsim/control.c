@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "shopify_bulk.h"
 #include "orders.h"
 #include "util.h"
 #include "webhooks.h"
@@ -568,6 +569,8 @@ static void store_routes(ctl_t *c) {
     webhook_routes(c);
   } else if (is(c, 2, "deliveries")) {
     get_deliveries(c);
+  } else if (is(c, 2, "bulk")) {
+    bulk_control(s, c->req->method, c->nseg > 3 ? c->seg[3] : NULL, c->body, c->rep);
   } else if (is(c, 2, "uninstall") && method(c, "POST")) {
     webhooks_emit(s, EV_APP_UNINSTALLED, 0);
     reply_json(c->rep, 200, cJSON_Parse("{\"ok\":true}"));

@@ -271,8 +271,12 @@ static cJSON *edges_json(gctx *c, const gql_field *ef, conn_item *items, size_t 
 cJSON *connection(gctx *c, const gql_field *f, conn_item *items, size_t n, const char *type, field_fn fn) {
   bool rev = arg_bool(c, f, "reverse", false);
   if (rev) reverse_items(items, n);
-  size_t lo, hi;
-  if (!read_window(c, f, items, n, rev ? -1 : 1, &lo, &hi)) return NULL;
+  /* A bulk operation takes its root connection's items to run them a chunk
+   * at a time, and ignores first/after in nested ones: it reads them all,
+   * as Shopify does. */
+  if (c->bulk && bulk_take_root(c, f, items, n, type, fn)) return NULL;
+  size_t lo = 0, hi = n;
+  if (!c->bulk && !read_window(c, f, items, n, rev ? -1 : 1, &lo, &hi)) return NULL;
   c->actual_cost += 2;
   char start[64] = "", end[64] = "";
   if (hi > lo) {
@@ -433,7 +437,7 @@ static void run_document(store_t *s, http_request *req, const cJSON *body, http_
   }
   char err[300];
   cJSON *resp = cJSON_CreateObject();
-  gctx c = {.s = s, .vars = vars, .errors = cJSON_CreateArray()};
+  gctx c = {.s = s, .vars = vars, .errors = cJSON_CreateArray(), .host = req_header(req, "Host")};
   gql_document *doc = gql_parse(query, err, sizeof err);
   char summary[200] = "invalid";
   bool was_throttled = false;

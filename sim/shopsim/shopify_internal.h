@@ -12,6 +12,8 @@ typedef struct {
   const cJSON *vars;
   cJSON *errors; /* top-level GraphQL errors */
   int actual_cost;
+  const char *host;       /* the request's Host header: where a bulk result is served */
+  struct bulk_run *bulk;  /* set while a bulk operation runs its query (shopify_bulk.c) */
 } gctx;
 
 /* Resolves one field of an object of some type; returns NULL for null. */
@@ -84,6 +86,14 @@ cJSON *address_json(gctx *c, const cJSON *addr, const gql_field *f);
 cJSON *field_fulfillment(gctx *c, void *obj, const gql_field *f);
 cJSON *field_return(gctx *c, void *obj, const gql_field *f);
 cJSON *field_refund(gctx *c, void *obj, const gql_field *f);
+
+/* Bulk operations (shopify_bulk.c): the bulkOperationRunQuery and
+ * bulkOperationCancel mutations, the bulkOperation(id:), bulkOperations and
+ * currentBulkOperation queries, and, while an operation runs, the hook by
+ * which connection() hands it the root connection's items instead of a page. */
+cJSON *bulk_mutation(gctx *c, const gql_field *f); /* NULL when f is not a bulk mutation */
+cJSON *bulk_query(gctx *c, const gql_field *f, bool *handled);
+bool bulk_take_root(gctx *c, const gql_field *f, conn_item *items, size_t n, const char *type, field_fn fn);
 
 cJSON *query_root(gctx *c, const gql_field *f);  /* shopify_query.c */
 cJSON *mutation_root(gctx *c, const gql_field *f); /* shopify_mutations.c */

@@ -844,6 +844,7 @@ static cJSON *dispatch(gctx *c, const gql_field *f) {
   if (IS("tagsAdd")) return tags_add(c, f);
   if (IS("webhookSubscriptionCreate")) return subscription_create(c, f);
   if (IS("webhookSubscriptionDelete")) return subscription_delete(c, f);
+  if (IS("bulkOperationRunQuery") || IS("bulkOperationCancel")) return bulk_mutation(c, f);
   add_error(c, f, "undefinedField", "Field '%s' doesn't exist on type 'Mutation'", f->name);
   return NULL;
 }

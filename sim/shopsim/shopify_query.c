@@ -329,6 +329,9 @@ cJSON *query_root(gctx *c, const gql_field *f) {
   if (IS("nodes")) return nodes(c, f);
   if (IS("shop")) return shop(c, f);
   if (IS("currentAppInstallation")) return app_installation(c, f);
+  bool handled = false;
+  cJSON *bulk = bulk_query(c, f, &handled);
+  if (handled) return bulk;
   add_error(c, f, "undefinedField", "Field '%s' doesn't exist on type 'QueryRoot'", f->name);
   return NULL;
 }

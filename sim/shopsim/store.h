@@ -229,6 +229,7 @@ typedef struct store {
   delivery_t deliveries[SIM_DELIVERY_LOG];
   uint64_t ndeliveries;
   struct idmap *ids;
+  struct bulk_ops *bulk; /* Shopify bulk operations (shopify_bulk.c), NULL until the first */
 } store_t;
 
 /* Registry. Stores are never freed while the process runs (a deleted store

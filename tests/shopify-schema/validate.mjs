@@ -19,7 +19,9 @@
 // not declare; and apply the rules the architecture adds on top of the schema:
 // `@idempotent(key:)` exists and sits on every mutation field that requires it,
 // every inventorySetQuantities quantity names `changeFromQuantity` explicitly,
-// and no input list holds more than 250 items.
+// no input list holds more than 250 items, and the query a bulkOperationRunQuery
+// carries (its `query:` argument, from the example variables) is itself a
+// valid document within Shopify's bulk rules (bulkQueryProblems).
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
@@ -198,6 +200,10 @@ export function checkDocument(schema, requiredIdempotent, doc) {
             }
           }
         }
+        if (def.name === 'bulkOperationRunQuery') {
+          const q = argValue(node.arguments.find((a) => a.name.value === 'query')?.value, variables);
+          for (const p of bulkQueryProblems(schema, requiredIdempotent, q)) problems.push(`bulk query: ${p}`);
+        }
         if (def.name === 'inventorySetQuantities') {
           const input = argValue(node.arguments.find((a) => a.name.value === 'input')?.value, variables);
           (input?.quantities ?? []).forEach((q, i) => {
@@ -231,6 +237,42 @@ export function checkDocument(schema, requiredIdempotent, doc) {
     }
   }
   return problems;
+}
+
+// The query of a bulk operation: a valid, deprecation-free query document
+// (checkDocument), then Shopify's bulk rules (bulk operations guide, 2026-07):
+// one top-level field, a connection, not `node`/`nodes`; at most five
+// connections, nested at most two levels deep.
+export function bulkQueryProblems(schema, requiredIdempotent, text) {
+  if (typeof text !== 'string' || text.trim() === '') return ['the query is missing from the example variables'];
+  const problems = checkDocument(schema, requiredIdempotent, { document: text, variables: {} });
+  if (problems.length) return problems;
+  const op = parse(text).definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (op.operation !== 'query') return ['a bulk operation runs a query, not a ' + op.operation];
+  const roots = op.selectionSet.selections;
+  if (roots.length !== 1 || roots[0].kind !== Kind.FIELD) return ['exactly one top-level field is allowed'];
+  if (['node', 'nodes'].includes(roots[0].name.value)) return ['a top-level node or nodes field is not allowed'];
+  const isConnection = (f) => (f.selectionSet?.selections ?? []).some(
+    (s) => s.kind === Kind.FIELD && ['edges', 'nodes'].includes(s.name.value));
+  if (!isConnection(roots[0])) return ['the top-level field must be a connection'];
+  let count = 0;
+  let deepest = 0;
+  const walk = (sel, depth) => {
+    for (const s of sel?.selections ?? []) {
+      let d = depth;
+      if (s.kind === Kind.FIELD && isConnection(s)) {
+        count++;
+        d = depth + 1;
+        deepest = Math.max(deepest, d);
+      }
+      walk(s.selectionSet, d);
+    }
+  };
+  walk(op.selectionSet, 0);
+  const out = [];
+  if (count > 5) out.push(`${count} connections, at most 5 are allowed`);
+  if (deepest > 2) out.push(`connections nested ${deepest} deep, at most 2 are allowed`);
+  return out;
 }
 
 function schemaTypeOf(schema, typeNode) {
@@ -288,7 +330,20 @@ const SET_VARS = (quantities = [QTY()], more = {}) => ({
 });
 const without = (obj, key) => { const o = { ...obj }; delete o[key]; return o; };
 
+const BULK = `mutation Bulk($query: String!) {
+  bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } }
+}`;
+
 export const SELF_TESTS = [
+  { name: 'accepts_valid_bulk_query', document: BULK,
+    variables: { query: '{ products { edges { node { id variants { edges { node { id sku } } } } } } }' }, expect: null },
+  { name: 'rejects_bulk_query_top_level_nodes', document: BULK,
+    variables: { query: '{ nodes(ids: ["gid://shopify/Product/1"]) { id } }' }, expect: /top-level node or nodes/ },
+  { name: 'rejects_bulk_query_unknown_field', document: BULK,
+    variables: { query: '{ productVariants { edges { node { id noSuchField } } } }' }, expect: /bulk query: Cannot query field "noSuchField"/ },
+  { name: 'rejects_bulk_query_nested_three_deep', document: BULK,
+    variables: { query: '{ orders { edges { node { id fulfillmentOrders { edges { node { id lineItems { edges { node { id } } } } } } } } } }' },
+    expect: /nested 3 deep/ },
   { name: 'accepts_valid_control', document: SET(), variables: SET_VARS(), expect: null },
   { name: 'rejects_syntax_error', document: SET().replace('userErrors {', 'userErrors {{'), variables: SET_VARS(),
     expect: /syntax/i },

@@ -6,6 +6,7 @@
 
 #include "../../testlib.h"
 #include "catalog.h"
+#include "wb/shopify_documents.h"
 
 TEST(name_is_title_plus_variant) {
     char *n = ci_article_name("T-shirt", "Red / XL", "SKU1");
@@ -265,6 +266,57 @@ TEST(woo_units_as_the_contract_names_them) {
     CHECK(ci_woo_dim_unit("ft", &f) == NULL);
 }
 
+TEST(bulk_cursor_round_trip_and_malformed_ones_refused) {
+    char gid[160];
+    long lines = -1;
+    CHECK(ci_bulk_cursor_parse("bulk:gid://shopify/BulkOperation/12:340", gid, sizeof gid, &lines) == 0);
+    CHECK_STR(gid, "gid://shopify/BulkOperation/12");
+    CHECK(lines == 340);
+    CHECK(ci_bulk_cursor_parse("bulk:gid://shopify/BulkOperation/12:0", gid, sizeof gid, &lines) == 0);
+    CHECK(lines == 0);
+    CHECK(ci_bulk_cursor_parse("eyJsYXN0X2lkIjoxMjN9", gid, sizeof gid, &lines) == -1); /* a page's cursor */
+    CHECK(ci_bulk_cursor_parse("bulk:gid://shopify/BulkOperation/12", gid, sizeof gid, &lines) == -1);
+    CHECK(ci_bulk_cursor_parse("bulk:gid://shopify/BulkOperation/12:-1", gid, sizeof gid, &lines) == -1);
+    CHECK(ci_bulk_cursor_parse("bulk:gid://shopify/BulkOperation/12:3x", gid, sizeof gid, &lines) == -1);
+    CHECK(ci_bulk_cursor_parse("bulk::3", gid, sizeof gid, &lines) == -1);
+    CHECK(ci_bulk_cursor_parse("bulk:gid://shopify/BulkOperation/12:3", gid, 8, &lines) == -1); /* too long */
+}
+
+TEST(bulk_line_parsed_as_a_page_node) {
+    ci_config cfg = {.bulk_batch = 10};
+    ci_fetch f = {.cfg = &cfg};
+    ci_articles list = {0};
+    const char *active = "{\"id\":\"gid://shopify/ProductVariant/2\",\"title\":\"Red\",\"sku\":\"S-1\",\"barcode\":\"123\","
+                         "\"updatedAt\":\"2026-11-25T10:00:00Z\",\"product\":{\"id\":\"gid://shopify/Product/1\","
+                         "\"title\":\"Shirt\",\"status\":\"ACTIVE\",\"productType\":\"\",\"updatedAt\":\"2026-11-25T09:00:00Z\"},"
+                         "\"inventoryItem\":{\"id\":\"gid://shopify/InventoryItem/3\",\"requiresShipping\":true,"
+                         "\"measurement\":{\"weight\":{\"value\":0.5,\"unit\":\"KILOGRAMS\"}}}}\n";
+    const char *draft = "{\"id\":\"gid://shopify/ProductVariant/4\",\"sku\":\"S-2\",\"product\":{\"id\":"
+                        "\"gid://shopify/Product/5\",\"status\":\"DRAFT\"}}";
+    CHECK(ci_bulk_line(&f, active, &list) == 0);
+    CHECK(ci_bulk_line(&f, draft, &list) == 0);
+    CHECK(ci_bulk_line(&f, "not json", &list) == -1);
+    CHECK(ci_bulk_line(&f, "{\"sku\":\"no id\"}", &list) == -1);
+    CHECK(list.count == 1 && f.nodes_seen == 2 && f.nodes_kept == 1);
+    CHECK_STR(list.items[0].variant_id, "gid://shopify/ProductVariant/2");
+    CHECK_STR(list.items[0].inventory_item_id, "gid://shopify/InventoryItem/3");
+    CHECK_STR(list.items[0].weight, "0.5");
+    ci_articles_free(&list);
+}
+
+/* The schema test validates the bulk query through the start mutation's
+ * example variables: they must carry exactly the query the service sends. */
+TEST(bulk_start_example_carries_the_bulk_query) {
+    const char *example = NULL;
+    for (int i = 0; i < wb_gql_document_count; i++)
+        if (strcmp(wb_gql_documents[i].name, "catalog_bulk_start") == 0) example = wb_gql_documents[i].example_variables;
+    CHECK(example != NULL);
+    cJSON *vars = cJSON_Parse(example ? example : "");
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(vars, "query");
+    CHECK(cJSON_IsString(q) && strcmp(q->valuestring, wb_gql_catalog_bulk_variants) == 0);
+    cJSON_Delete(vars);
+}
+
 int main(void) {
     RUN(name_is_title_plus_variant);
     RUN(name_cut_to_255_characters_on_a_utf8_boundary);
@@ -279,5 +331,8 @@ int main(void) {
     RUN(decide_never_changes_an_existing_mapping);
     RUN(decide_conflicts_for_duplicates_and_missing_skus);
     RUN(woo_units_as_the_contract_names_them);
+    RUN(bulk_cursor_round_trip_and_malformed_ones_refused);
+    RUN(bulk_line_parsed_as_a_page_node);
+    RUN(bulk_start_example_carries_the_bulk_query);
     return wb_test_failures ? 1 : 0;
 }
