@@ -67,7 +67,7 @@ def gauge(text, name, **labels):
     return None
 
 
-STAGES = ["lag", "tick", "claim", "compute", "queue", "budget", "send", "settle"]
+STAGES = ["lag", "tick", "claim", "compute", "queue", "read", "budget", "send", "settle"]
 
 
 def cpu_seconds(pid):

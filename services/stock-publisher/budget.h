@@ -13,34 +13,12 @@
 #ifndef SP_BUDGET_H
 #define SP_BUDGET_H
 
-#include <stdint.h>
-#include "wb/redis.h"
+/* The bucket itself is libshared's (wb/ratebudget.h): the other services
+ * draw from the same one. */
+#include "wb/ratebudget.h"
 
 /* Shopify's standard plan when no answer has told us better. */
 #define SP_SHOPIFY_BUCKET 1000.0
 #define SP_SHOPIFY_RESTORE 100.0
-
-/* One thread's handle: its own Redis connection (made on first use) and
- * its own copy of the script, whose SHA is filled on first use. */
-typedef struct sp_budget {
-    char *url;
-    wb_redis *redis;
-    wb_redis_script script;
-} sp_budget;
-
-sp_budget *sp_budget_open(const char *redis_url);
-void sp_budget_close(sp_budget *b);
-
-/* Takes cost tokens from the store's bucket (capacity and refill per second
- * are the defaults until the shop reported its own; either 0 = no limit).
- * Returns 0 when taken, the milliseconds to wait before trying again when
- * the bucket cannot pay now (nothing is taken then), or -1 when Redis did not
- * answer. */
-int64_t sp_budget_take(sp_budget *b, const char *store_id, double capacity, double per_second, double cost);
-
-/* Folds a Shopify throttleStatus into the bucket: its size and restore rate
- * become the reported ones, and it holds at most what is available. */
-int sp_budget_observe(sp_budget *b, const char *store_id, double maximum, double available,
-                      double restore_rate);
 
 #endif

@@ -116,7 +116,7 @@ static void on_message(publisher *p, const rd_kafka_message_t *m) {
 
 int sp_consume(publisher *p) {
     int n = 0;
-    int timeout = 100;
+    int timeout = p->consume_wait_ms;
     while (n < p->cfg.batch_messages && !wb_stopping()) {
         rd_kafka_message_t *m = wb_consumer_poll(p->consumer, timeout);
         if (!m) break;
@@ -128,30 +128,98 @@ int sp_consume(publisher *p) {
     return n;
 }
 
-static void write_partition(publisher *p, int32_t id) {
+/* One partition's pending touches, written by a pool thread (rpool.h).
+ * The touches move out of the partition into the task (consuming goes on
+ * into a fresh map meanwhile) and go back when the write failed. */
+typedef struct touch_task {
+    const char *token;
+    int32_t id;
+    wb_strmap pending;
+    sp_touch *touches;
+    int count, opened;
+    int64_t now;
+} touch_task;
+
+static touch_task tasks[SP_MAX_PARTITIONS];
+static void *task_ptrs[SP_MAX_PARTITIONS];
+static int task_count; /* tasks of the write out, 0 when none */
+
+static void write_task(wb_redis *r, void *arg) {
+    touch_task *t = arg;
+    t->opened = sp_windows_touch(r, t->id, t->token, t->now, t->touches, t->count);
+}
+
+static void task_for(publisher *p, int32_t id, touch_task *t) {
     sp_partition *part = &p->parts[id];
-    if (part->pending.count == 0) return;
-    sp_touch *touches = malloc(sizeof *touches * part->pending.count);
-    int n = 0;
-    for (size_t i = 0; i < part->pending.cap; i++) {
-        wb_strmap_entry *e = &part->pending.slots[i];
+    t->token = p->token, t->id = id, t->now = wb_wall_ms(), t->count = 0;
+    t->pending = part->pending;
+    wb_strmap_init(&part->pending);
+    t->touches = malloc(sizeof *t->touches * (t->pending.count + 1));
+    for (size_t i = 0; i < t->pending.cap; i++) {
+        wb_strmap_entry *e = &t->pending.slots[i];
         if (!wb_strmap_live(e)) continue;
         sp_pending *pd = e->ptr;
-        touches[n++] = (sp_touch){e->key, pd->window_ms, e->num, pd->touches};
+        t->touches[t->count++] = (sp_touch){e->key, pd->window_ms, e->num, pd->touches};
     }
-    int opened = sp_windows_touch(p->svc->redis, id, p->token, wb_wall_ms(), touches, n);
-    free(touches);
-    if (opened == SP_NOT_OWNER) {
-        wb_warn(NULL, "partition %d: another replica owns its windows; waiting for the rebalance", id);
+}
+
+/* A write that failed: its touches join what was consumed since (the
+ * smaller first offset, the events of both). */
+static void put_back(sp_partition *part, wb_strmap *written) {
+    for (size_t i = 0; i < written->cap; i++) {
+        wb_strmap_entry *e = &written->slots[i];
+        if (!wb_strmap_live(e)) continue;
+        bool created;
+        wb_strmap_entry *now = wb_strmap_put(&part->pending, e->key, &created);
+        if (created) {
+            now->ptr = e->ptr, now->num = e->num;
+        } else {
+            ((sp_pending *)now->ptr)->touches += ((sp_pending *)e->ptr)->touches;
+            if (e->num < now->num) now->num = e->num;
+            free(e->ptr);
+        }
+        e->ptr = NULL;
+    }
+    wb_strmap_clear(written, NULL);
+}
+
+static void task_done(publisher *p, touch_task *t) {
+    sp_partition *part = &p->parts[t->id];
+    free(t->touches);
+    t->touches = NULL;
+    if (t->opened == SP_NOT_OWNER)
+        wb_warn(NULL, "partition %d: another replica owns its windows; waiting for the rebalance", t->id);
+    if (t->opened < 0) { /* Redis away or not ours: keep them and try again next turn */
+        put_back(part, &t->pending);
         return;
     }
-    if (opened < 0) return; /* Redis away: keep them and try again next turn */
-    wb_counter_add(wb_counter("wb_stock_windows_opened_total", "Debounce windows opened.", ""), opened);
-    wb_strmap_clear(&part->pending, free);
-    wb_strmap_init(&part->pending);
+    wb_counter_add(wb_counter("wb_stock_windows_opened_total", "Debounce windows opened.", ""), t->opened);
+    wb_strmap_clear(&t->pending, free);
+}
+
+void sp_touches_wait(publisher *p) {
+    if (!task_count) return;
+    sp_rpool_finish(&p->rpool, p->svc->redis);
+    for (int i = 0; i < task_count; i++) task_done(p, &tasks[i]);
+    task_count = 0;
+}
+
+/* Every owned partition's touches, one script call each, side by side on
+ * the pool's connections. */
+void sp_write_touches_async(publisher *p) {
+    sp_touches_wait(p);
+    for (int32_t i = 0; i < SP_MAX_PARTITIONS; i++) {
+        if (!p->parts[i].owned || p->parts[i].pending.count == 0) continue;
+        task_for(p, i, &tasks[task_count]);
+        task_ptrs[task_count] = &tasks[task_count];
+        task_count++;
+    }
+    if (task_count == 0) return;
+    sp_windows_load_scripts(p->svc->redis); /* before the threads share them */
+    sp_rpool_begin(&p->rpool, write_task, task_ptrs, task_count);
 }
 
 void sp_write_touches(publisher *p) {
-    for (int32_t i = 0; i < SP_MAX_PARTITIONS; i++)
-        if (p->parts[i].owned) write_partition(p, i);
+    sp_write_touches_async(p);
+    sp_touches_wait(p);
 }

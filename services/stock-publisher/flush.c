@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobdb.h"
 #include "plan.h"
 #include "publisher.h"
 #include "wb/log.h"
@@ -46,13 +47,9 @@ static void add_value(wb_strmap *batches, const sp_store *store, const sp_window
         .touches = w->touches, .partition = partition, .outcome = SP_PENDING};
 }
 
-/* Claims the due windows of one partition into the per-store batches. */
-static void claim_partition(publisher *p, int32_t id, int64_t now, const sp_horizon *horizons,
-                            int horizon_count, wb_strmap *batches) {
-    sp_window *wins;
-    /* No limit inside a call: a store claimed on one partition and left on
-     * another would go out in two batches (sp_flush limits between groups). */
-    int n = sp_windows_claim(p->svc->redis, id, p->token, now, 1 << 30, horizons, horizon_count, &wins);
+/* One partition's claimed windows (the claimer's answer) into the
+ * per-store batches; wins is freed. */
+static void take_claimed(publisher *p, int32_t id, sp_window *wins, int n, wb_strmap *batches) {
     if (n <= 0) {
         sp_windows_free(wins, 0);
         return;
@@ -76,54 +73,6 @@ static void claim_partition(publisher *p, int32_t id, int64_t now, const sp_hori
     sp_windows_free(wins, n);
 }
 
-/* In-flight order quantities per sku for one store: orders in the shop that
- * the WMS has not accepted yet, read now. (Not inflight.c's last read: a
- * new order since that read would be missing from the value sent, too high
- * for up to WB_STOCK_INFLIGHT_MS plus the window.) */
-static wb_strmap in_flight(publisher *p, const store_batch *b) {
-    wb_strmap out;
-    wb_strmap_init(&out);
-    const char **skus = malloc(sizeof(char *) * (size_t)b->count);
-    int n = 0;
-    for (int i = 0; i < b->count; i++) {
-        const char *sku = sp_routes_sku(p->routes, b->store->id, b->values[i].item);
-        if (sku) skus[n++] = sku;
-    }
-    char *array = wb_pg_array(skus, n);
-    const char *params[] = {b->store->id, array};
-    PGresult *res = wb_pg_query(p->svc->pg,
-        "SELECT q.key, sum(q.value::bigint) FROM ingested_orders o "
-        "CROSS JOIN LATERAL jsonb_each_text(o.open_quantities) q "
-        "WHERE o.store_id = $1 AND o.state = 'sent' AND q.key = ANY($2::text[]) GROUP BY q.key",
-        2, params);
-    for (int i = 0; res && i < PQntuples(res); i++)
-        wb_strmap_put(&out, PQgetvalue(res, i, 0), NULL)->num = atoll(PQgetvalue(res, i, 1));
-    if (!res) wb_warn(b->store->id, "in-flight orders not read: %s", wb_pg_error(p->svc->pg));
-    PQclear(res);
-    free(array);
-    free(skus);
-    return out;
-}
-
-/* What the shop holds as far as the bridge knows: the last value it accepted. */
-static wb_strmap last_sent(publisher *p, const store_batch *b) {
-    wb_strmap out;
-    wb_strmap_init(&out);
-    const char **items = malloc(sizeof(char *) * (size_t)b->count);
-    for (int i = 0; i < b->count; i++) items[i] = b->values[i].item;
-    char *array = wb_pg_array(items, b->count);
-    const char *params[] = {b->store->id, array};
-    PGresult *res = wb_pg_query(p->svc->pg,
-        "SELECT inventory_item_id || '|' || shop_location_id, quantity FROM stock_sent "
-        "WHERE store_id = $1 AND inventory_item_id = ANY($2::text[])", 2, params);
-    for (int i = 0; res && i < PQntuples(res); i++)
-        wb_strmap_put(&out, PQgetvalue(res, i, 0), NULL)->num = atoll(PQgetvalue(res, i, 1));
-    PQclear(res);
-    free(array);
-    free(items);
-    return out;
-}
-
 /* The article left the shop (catalog-ingest set product_mappings.removed):
  * its stock is not sent. Counted per window, logged once per item. */
 static bool skip_removed(publisher *p, const sp_store *s, sp_value *v) {
@@ -143,8 +92,11 @@ static bool skip_removed(publisher *p, const sp_store *s, sp_value *v) {
     return true;
 }
 
-static void compute_values(publisher *p, store_batch *b) {
-    wb_strmap flight = in_flight(p, b), sent = last_sent(p, b);
+/* The main loop's part of each value: what the levels make available now
+ * (only this thread may read them) and the sku; the in-flight orders and
+ * the shop's last value are read on the sender thread (jobdb.c), so the
+ * main loop claims the next stores while they are read. */
+static void compute_levels(publisher *p, store_batch *b) {
     const sp_store *s = b->store;
     for (int i = 0; i < b->count; i++) {
         sp_value *v = &b->values[i];
@@ -155,62 +107,29 @@ static void compute_values(publisher *p, store_batch *b) {
             v->outcome = SP_REJECTED; /* mapping gone since the window opened */
             continue;
         }
-        char article[600], key[1024];
+        char article[600];
         snprintf(article, sizeof article, "%s/%s", s->goods_owner, sku);
-        int64_t available = sp_levels_available(p->levels, article, (const char *const *)loc->warehouses,
-                                                loc->warehouse_count);
-        wb_strmap_entry *f = wb_strmap_get(&flight, sku);
-        v->in_flight = f ? f->num : 0;
-        v->quantity = sp_sellable(available, s->safety_stock, v->in_flight);
+        v->available = sp_levels_available(p->levels, article, (const char *const *)loc->warehouses,
+                                           loc->warehouse_count);
         v->occurred_ms = sp_levels_occurred(p->levels, article, (const char *const *)loc->warehouses,
                                             loc->warehouse_count);
-        snprintf(key, sizeof key, "%s|%s", v->item, v->location);
-        wb_strmap_entry *last = wb_strmap_get(&sent, key);
-        v->change_from = last ? last->num : -1;
-        if (v->change_from == v->quantity) v->outcome = SP_UNCHANGED;
+        v->sku = strdup(sku);
     }
-    wb_strmap_clear(&flight, NULL);
-    wb_strmap_clear(&sent, NULL);
 }
 
+/* A reconciliation's values, all on the main loop (its own connection). */
 void sp_compute_values(publisher *p, const sp_store *store, sp_value *values, int count) {
     store_batch b = {.store = store, .values = values, .count = count, .cap = count};
-    compute_values(p, &b);
-}
-
-/* Records the accepted values (stock_sent), one statement per store. */
-static void record_sent(publisher *p, const char *store_id, const sp_value *values, int count) {
-    if (count <= 0) return;
-    size_t size = (size_t)count;
-    const char **locs = malloc(sizeof(char *) * size), **items = malloc(sizeof(char *) * size),
-               **qtys = malloc(sizeof(char *) * size), **wins = malloc(sizeof(char *) * size),
-               **flights = malloc(sizeof(char *) * size);
-    char (*nums)[24] = malloc(24 * size), (*flight_nums)[24] = malloc(24 * size);
-    int n = 0;
+    compute_levels(p, &b);
+    wb_strmap flight = sp_read_in_flight(p->svc->pg, store->id, values, count),
+              sent = sp_read_last_sent(p->svc->pg, store->id, values, count);
+    sp_values_finish(values, count, store->safety_stock, &flight, &sent);
+    wb_strmap_clear(&flight, NULL);
+    wb_strmap_clear(&sent, NULL);
     for (int i = 0; i < count; i++) {
-        if (values[i].outcome != SP_SENT) continue;
-        snprintf(nums[n], 24, "%lld", (long long)values[i].quantity);
-        snprintf(flight_nums[n], 24, "%lld", (long long)values[i].in_flight);
-        locs[n] = values[i].location, items[n] = values[i].item, qtys[n] = nums[n];
-        flights[n] = flight_nums[n];
-        wins[n] = values[i].window;
-        n++;
+        free(values[i].sku);
+        values[i].sku = NULL;
     }
-    if (n) {
-        char *a1 = wb_pg_array(locs, n), *a2 = wb_pg_array(items, n), *a3 = wb_pg_array(qtys, n),
-             *a4 = wb_pg_array(wins, n), *a5 = wb_pg_array(flights, n);
-        const char *params[] = {store_id, a1, a2, a3, a4, a5};
-        if (wb_pg_exec(p->svc->pg,
-                "INSERT INTO stock_sent (store_id, shop_location_id, inventory_item_id, quantity, window_id, in_flight) "
-                "SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::int[]) "
-                "ON CONFLICT (store_id, shop_location_id, inventory_item_id) DO UPDATE SET "
-                "quantity = EXCLUDED.quantity, window_id = EXCLUDED.window_id, in_flight = EXCLUDED.in_flight, "
-                "sent_at = now()",
-                6, params) != 0)
-            wb_error(store_id, "recording sent stock failed: %s", wb_pg_error(p->svc->pg));
-        free(a1), free(a2), free(a3), free(a4), free(a5);
-    }
-    free(locs), free(items), free(qtys), free(wins), free(nums), free(flights), free(flight_nums);
 }
 
 static wb_metric *window_age(void) {
@@ -246,14 +165,15 @@ static int64_t retry_delay(const publisher *p, int failures) {
 static void settle(publisher *p, const char *store_id, sp_value *values, int count, int64_t delay_ms) {
     static const char *names[] = {"pending", "sent", "unchanged", "rejected", "retry", "removed"};
     int64_t now = wb_wall_ms();
+    /* Counted per outcome, added once per job: a label lookup per value
+     * cost the main loop several percent when 86,000 values came back. */
+    int64_t outcomes[6] = {0}, touches = 0;
     for (int i = 0; i < count; i++) {
         sp_value *v = &values[i];
         sp_partition *part = &p->parts[v->partition];
         if (v->outcome == SP_PENDING) v->outcome = SP_RETRY;
-        wb_counter_inc(flushed_total(), store_id, names[v->outcome]);
-        wb_counter_add(wb_counter("wb_stock_events_coalesced_total",
-                                  "Events behind the flushed windows (divide by windows flushed: the coalescing ratio).",
-                                  "store"), (double)v->touches, store_id);
+        outcomes[v->outcome]++;
+        touches += v->touches;
         if (v->outcome == SP_SENT) {
             /* Timed at the shop's answer (send.c), not here: settling waits
              * for the main loop, the shop does not. */
@@ -280,6 +200,12 @@ static void settle(publisher *p, const char *store_id, sp_value *values, int cou
         sp_windows_touch(p->svc->redis, v->partition, p->token, now, &t, 1);
         sp_tracker_requeue(&part->tracker, v->window, v->first_offset);
     }
+    for (int o = 1; o < 6; o++)
+        if (outcomes[o]) wb_counter_add(flushed_total(), (double)outcomes[o], store_id, names[o]);
+    if (touches)
+        wb_counter_add(wb_counter("wb_stock_events_coalesced_total",
+                                  "Events behind the flushed windows (divide by windows flushed: the coalescing ratio).",
+                                  "store"), (double)touches, store_id);
     if (count > 0 && p->flushed_windows > 0)
         wb_gauge_set(wb_gauge("wb_stock_coalescing_ratio",
                               "Events per flushed window since this replica started (higher: more coalesced).", ""),
@@ -292,38 +218,10 @@ static void free_batch(void *arg) {
         free(b->values[i].window);
         free(b->values[i].item);
         free(b->values[i].location);
+        free(b->values[i].sku);
     }
     free(b->values);
     free(b);
-}
-
-/* Before a call that may change the shop, the recorded values of its items
- * become unknown (-1): a crash between the shop's acceptance and
- * record_sent, or a record that fails, then leaves "unknown" behind instead
- * of the value before, which a later window whose value came back to it
- * would take for what the shop holds and skip as unchanged (chaos run
- * 81792877: two WooCommerce stores left 5 low that way). 0, or -1 when
- * PostgreSQL failed (nothing is sent then). */
-static int forget_sent(publisher *p, const char *store_id, const sp_value *values, int count) {
-    const char **items = malloc(sizeof(char *) * (size_t)count), **locs = malloc(sizeof(char *) * (size_t)count);
-    int n = 0;
-    for (int i = 0; i < count; i++) {
-        if (values[i].outcome != SP_PENDING || values[i].change_from < 0) continue;
-        items[n] = values[i].item, locs[n++] = values[i].location;
-    }
-    int rc = 0;
-    if (n) {
-        char *a1 = wb_pg_array(items, n), *a2 = wb_pg_array(locs, n);
-        const char *params[] = {store_id, a1, a2};
-        rc = wb_pg_exec(p->svc->pg,
-            "UPDATE stock_sent s SET quantity = -1 FROM unnest($2::text[], $3::text[]) AS u(item, loc) "
-            "WHERE s.store_id = $1 AND s.inventory_item_id = u.item AND s.shop_location_id = u.loc",
-            3, params);
-        if (rc != 0) wb_warn(store_id, "stock not sent: marking it in doubt failed: %s", wb_pg_error(p->svc->pg));
-        free(a1), free(a2);
-    }
-    free(items), free(locs);
-    return rc;
 }
 
 /* Values that need no call are settled at once; the rest go to a sender as
@@ -332,7 +230,7 @@ static void dispatch(publisher *p, store_batch *b) {
     int pending = 0;
     for (int i = 0; i < b->count; i++) pending += b->values[i].outcome == SP_PENDING;
     sp_client *c = pending ? sp_client_for(p, b->store) : NULL;
-    if (!c || forget_sent(p, b->store->id, b->values, b->count) != 0) {
+    if (!c) {
         settle(p, b->store->id, b->values, b->count, retry_delay(p, 1)); /* pending ones retry */
         return;
     }
@@ -342,6 +240,8 @@ static void dispatch(publisher *p, store_batch *b) {
     job->delta = strcmp(b->store->stock_mode, "delta") == 0;
     job->values = malloc(sizeof *job->values * (size_t)pending);
     job->client = c;
+    job->prepare = true;
+    job->safety_stock = b->store->safety_stock;
     job->rate_rps = (double)b->store->rate_limit_rps;
     job->budget_wait_ms = p->cfg.budget_wait_ms;
     job->flush_ms = b->flush_ms, job->claimed_ms = b->claimed_ms;
@@ -392,45 +292,70 @@ static int due_horizons(publisher *p, int64_t now, sp_horizon **out) {
 /* Due stores go in groups of SP_FLUSH_GROUP: a group's windows are claimed
  * on every partition (one script call per partition, no limit inside it, so
  * a store is never split between two flushes), its stores' values computed
- * and their jobs handed to the senders, before the next group is claimed.
- * The first stores' calls are out while the others are still being read
- * (claiming every store first held all of them back by the whole claim and
- * compute time), with a round trip per group and partition rather than per
- * store. WB_STOCK_CLAIM_LIMIT ends the flush between groups; the stores left
- * are claimed at the next one. */
+ * and their jobs handed to the senders. The claims run on the claimer's
+ * thread (claimer.h) one group ahead: the next group is claimed in Redis
+ * while this one is computed. WB_STOCK_CLAIM_LIMIT ends the flush between
+ * groups; the stores left are claimed at the next one. */
 #define SP_FLUSH_GROUP 8
 
-static int claim_group(publisher *p, int64_t now, const sp_horizon *horizons, int count) {
+/* The claimer's answer into batches, computed and handed out. Returns the
+ * windows claimed. */
+static int send_group(publisher *p, const int32_t *parts, sp_window **wins, const int *counts, int part_count,
+                      int64_t flush_ms, int64_t claimed_ms) {
     wb_strmap batches;
     wb_strmap_init(&batches);
-    for (int32_t i = 0; i < SP_MAX_PARTITIONS; i++)
-        if (p->parts[i].owned) claim_partition(p, i, now, horizons, count, &batches);
-    int64_t claimed = wb_wall_ms();
+    for (int i = 0; i < part_count; i++) take_claimed(p, parts[i], wins[i], counts[i], &batches);
     int windows = 0;
     for (size_t i = 0; i < batches.cap; i++) {
         if (!wb_strmap_live(&batches.slots[i])) continue;
         store_batch *b = batches.slots[i].ptr;
-        b->flush_ms = now, b->claimed_ms = claimed;
+        b->flush_ms = flush_ms, b->claimed_ms = claimed_ms;
         windows += b->count;
-        compute_values(p, b);
+        compute_levels(p, b);
         dispatch(p, b);
     }
     wb_strmap_clear(&batches, free_batch);
     return windows;
 }
 
-void sp_flush(publisher *p) {
+static int group_size(int h, int horizon_count) {
+    return horizon_count - h < SP_FLUSH_GROUP ? horizon_count - h : SP_FLUSH_GROUP;
+}
+
+bool sp_flush(publisher *p) {
+    sp_touches_wait(p); /* a claim never runs beside a write of its windows */
     int64_t now = wb_wall_ms();
     sp_horizon *horizons;
     int horizon_count = due_horizons(p, now, &horizons);
-    int claimed = 0;
-    for (int h = 0; h < horizon_count && claimed < p->cfg.claim_limit; h += SP_FLUSH_GROUP) {
-        int count = horizon_count - h < SP_FLUSH_GROUP ? horizon_count - h : SP_FLUSH_GROUP;
-        claimed += claim_group(p, now, &horizons[h], count);
-        now = wb_wall_ms(); /* the next group's claim starts now */
+    static int32_t parts[SP_CLAIM_PARTS];
+    static sp_window *wins[SP_CLAIM_PARTS];
+    static int counts[SP_CLAIM_PARTS];
+    int part_count = 0;
+    for (int32_t i = 0; i < SP_MAX_PARTITIONS && part_count < SP_CLAIM_PARTS; i++)
+        if (p->parts[i].owned) parts[part_count++] = i;
+    sp_claimer *c = &p->claimer;
+    int claimed = 0, h = 0;
+    if (horizon_count && part_count) sp_claimer_submit(c, p->token, now, horizons, group_size(0, horizon_count), parts, part_count);
+    else h = horizon_count; /* nothing owned: nothing to claim */
+    while (h < horizon_count) {
+        sp_claimer_wait(c);
+        int64_t claimed_ms = wb_wall_ms(), flush_ms = now;
+        for (int i = 0; i < part_count; i++) {
+            wins[i] = c->windows[i], counts[i] = c->counts[i];
+            claimed += counts[i] > 0 ? counts[i] : 0;
+        }
+        h += group_size(h, horizon_count);
+        bool more = h < horizon_count && claimed < p->cfg.claim_limit;
+        if (more) {
+            now = wb_wall_ms(); /* the next group's claim starts now */
+            sp_claimer_submit(c, p->token, now, &horizons[h], group_size(h, horizon_count), parts, part_count);
+        }
+        send_group(p, parts, wins, counts, part_count, flush_ms, claimed_ms);
+        if (!more) break;
     }
     for (int i = 0; i < horizon_count; i++) free((char *)horizons[i].store);
     free(horizons);
+    return h < horizon_count;
 }
 
 static void settle_send_job(publisher *p, sp_job *job);
@@ -454,18 +379,20 @@ static void settle_job(publisher *p, sp_job *job) {
  * (the job back until the main loop records it) is not part of the lag. */
 static void record_lag(publisher *p, const sp_job *job, int64_t settled_ms) {
     int sent = 0;
+    int64_t sent_from = job->prepared_ms ? job->prepared_ms : job->started_ms;
     for (int i = 0; i < job->count; i++) {
         const sp_value *v = &job->values[i];
         if (v->outcome != SP_SENT) continue;
         sent++;
         sp_lag_record(&p->lag[SP_STAGE_LAG], v->accepted_ms - v->deadline_ms, 1);
         sp_lag_record(&p->lag[SP_STAGE_TICK], job->flush_ms - v->deadline_ms, 1);
-        sp_lag_record(&p->lag[SP_STAGE_SEND], v->accepted_ms - job->started_ms - job->budget_waited_ms, 1);
+        sp_lag_record(&p->lag[SP_STAGE_SEND], v->accepted_ms - sent_from - job->budget_waited_ms, 1);
     }
     int64_t stage[SP_STAGE_COUNT] = {0};
     stage[SP_STAGE_CLAIM] = job->claimed_ms - job->flush_ms;
     stage[SP_STAGE_COMPUTE] = job->submitted_ms - job->claimed_ms;
     stage[SP_STAGE_QUEUE] = job->started_ms - job->submitted_ms;
+    stage[SP_STAGE_READ] = sent_from - job->started_ms;
     stage[SP_STAGE_BUDGET] = job->budget_waited_ms;
     stage[SP_STAGE_SETTLE] = settled_ms - job->finished_ms;
     for (int s = SP_STAGE_CLAIM; s < SP_STAGE_COUNT; s++)
@@ -499,7 +426,7 @@ static void settle_send_job(publisher *p, sp_job *job) {
     /* A job that stopped for the store's rate budget did not fail: its
      * values are due again when the budget allows, without a growing delay. */
     if (!job->throttled_ms) c->failures = failed && !reached ? c->failures + 1 : 0;
-    record_sent(p, job->store_id, job->values, job->count);
+    /* What the shop accepted is in stock_sent already (the worker recorded it, jobdb.c). */
     int64_t delay = job->throttled_ms ? job->throttled_ms : retry_delay(p, c->failures);
     settle(p, job->store_id, job->values, job->count, delay);
 }

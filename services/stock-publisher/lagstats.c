@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 const char *const sp_stage_names[SP_STAGE_COUNT] = {"lag", "tick", "claim", "compute",
-                                                    "queue", "budget", "send", "settle"};
+                                                    "queue", "read", "budget", "send", "settle"};
 
 void sp_lag_record(sp_lagstats *s, int64_t ms, int64_t times) {
     if (times <= 0) return;

@@ -21,8 +21,9 @@ enum {
     SP_STAGE_LAG,     /* the whole: window end -> the shop's acceptance is settled */
     SP_STAGE_TICK,    /* window end -> its store's claim starts (flush tick, a busy loop, stores claimed before) */
     SP_STAGE_CLAIM,   /* the store's claim scripts (one per partition) */
-    SP_STAGE_COMPUTE, /* values computed (PostgreSQL reads) until the job is submitted */
+    SP_STAGE_COMPUTE, /* values computed from the levels until the job is submitted */
     SP_STAGE_QUEUE,   /* the job waits for a sender thread */
+    SP_STAGE_READ,    /* on the sender: a pooled PostgreSQL connection, in-flight orders, last values, the in-doubt mark */
     SP_STAGE_BUDGET,  /* the job waits for the store's rate budget */
     SP_STAGE_SEND,    /* the job's calls until the one carrying the value was accepted */
     SP_STAGE_SETTLE,  /* the job back until the main loop records it (not part of the lag) */

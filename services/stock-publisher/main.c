@@ -19,17 +19,19 @@ static int run(wb_service *svc, void *ctx) {
         sp_publisher_close(&p);
         return 1;
     }
+    bool more_due = false; /* the last flush stopped at the claim limit */
     while (!wb_stopping()) {
         wb_heartbeat();
         sp_refresh_routes(&p, false);
+        p.consume_wait_ms = more_due ? 0 : 100;
         sp_consume(&p);
-        sp_write_touches(&p);
-        sp_drain(&p);
         int64_t now = wb_monotonic_ms();
-        if (now - p.last_flush_ms >= p.cfg.flush_interval_ms) {
+        if (more_due || now - p.last_flush_ms >= p.cfg.flush_interval_ms) {
             p.last_flush_ms = now;
-            sp_flush(&p);
+            more_due = sp_flush(&p);
         }
+        sp_write_touches_async(&p); /* written while the next consume step decodes */
+        sp_drain(&p);
         sp_watch_in_flight(&p);
         sp_publish_lag(&p);
         sp_commit(&p);

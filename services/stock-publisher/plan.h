@@ -15,6 +15,8 @@
 typedef struct sp_value {
     char *window;         /* store|item|location */
     char *item, *location;
+    char *sku;            /* the item's sku, owned (flush.c; NULL elsewhere): the sender reads its in-flight orders */
+    int64_t available;    /* flush.c: the levels' available sum, before safety stock and in-flight orders */
     int64_t quantity;     /* the value to set */
     int64_t change_from;  /* what the shop holds as far as we know, -1 = unknown */
     int64_t first_offset, opened_ms, deadline_ms, touches;

@@ -1,15 +1,19 @@
 /* The stock publisher's state and its three steps, run in turn by one loop
  * (main.c): consume events into windows, flush due windows to the shops,
  * commit what is done. One thread: librdkafka runs the rebalance hooks on it
- * too, so nothing here needs a lock. */
+ * too, so nothing here needs a lock. The helper threads (senders, the
+ * claimer, the Redis pool) get their work handed over and never read the
+ * levels, routes or trackers. */
 #ifndef SP_PUBLISHER_H
 #define SP_PUBLISHER_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "claimer.h"
 #include "lagstats.h"
 #include "levels.h"
 #include "routes.h"
+#include "rpool.h"
 #include "sender.h"
 #include "tracker.h"
 #include "wb/kafka.h"
@@ -31,10 +35,10 @@ typedef struct sp_config {
     int64_t flush_interval_ms; /* WB_STOCK_FLUSH_INTERVAL_MS, default 200 */
     int64_t commit_interval_ms;/* WB_STOCK_COMMIT_INTERVAL_MS, default 3000 */
     int64_t retry_ms;          /* WB_STOCK_RETRY_MS: a failed window retries after this, default 5000 */
-    int claim_limit;           /* WB_STOCK_CLAIM_LIMIT: windows per partition per flush, default 5000 */
+    int claim_limit;           /* WB_STOCK_CLAIM_LIMIT: windows per flush, checked between groups of stores, default 100000 */
     int64_t batch_slack_ms;    /* WB_STOCK_BATCH_SLACK_MS: how early a store's windows may join a due batch, at most (and by default) the store's window */
     int batch_messages;        /* WB_STOCK_BATCH_MESSAGES: events per consume step, default 20000 */
-    int senders;               /* WB_STOCK_SENDERS: sender threads, default 8 */
+    int senders;               /* WB_STOCK_SENDERS: sender threads, default 32 */
     int64_t reconcile_ms;      /* WB_STOCK_RECONCILE_MS: how often every store is reconciled, default 3600000, 0 = only on demand */
     int64_t budget_wait_ms;    /* WB_STOCK_BUDGET_WAIT_MS: longest wait for a store's rate budget inside a job, default 3000 */
     int64_t in_flight_ms;      /* WB_STOCK_INFLIGHT_MS: how often in-flight order totals are compared, default 1000, 0 = never */
@@ -47,10 +51,13 @@ typedef struct publisher {
     sp_levels *levels;
     sp_routes *routes;
     int64_t routes_loaded_ms, last_flush_ms, last_commit_ms;
+    int consume_wait_ms; /* how long sp_consume waits for a first event (0 while stores wait to be claimed) */
     char token[96];
     sp_partition parts[SP_MAX_PARTITIONS];
     wb_strmap clients; /* store id -> sp_client* (send.c) */
     sp_senders senders;
+    sp_claimer claimer; /* claims due windows one group of stores ahead (flush.c) */
+    sp_rpool rpool;     /* writes the partitions' touches side by side (consume.c) */
     int64_t reconcile_polled_ms, reconcile_scheduled_ms;
     bool reconcile_out; /* a reconciliation's read job is out */
     int64_t coalesced_events, flushed_windows; /* for the coalescing ratio (flush.c) */
@@ -70,10 +77,20 @@ void sp_publisher_close(publisher *p);
 
 /* consume.c: poll a batch of events, apply them, touch their windows. */
 int sp_consume(publisher *p);
-/* Writes pending touches to Redis. */
+/* Writes pending touches to Redis and waits for them. */
 void sp_write_touches(publisher *p);
-/* flush.c: claim due windows, compute, hand each store's values to a sender. */
-void sp_flush(publisher *p);
+/* The same without waiting: the pool writes them while the loop goes on
+ * (the next consume step decodes beside the write); sp_touches_wait, which
+ * the flush runs first, waits and keeps what failed for the next write.
+ * Redis then lags the tracker by one step, as a failed write left it
+ * before: the tracker, not Redis, holds the commit back. */
+void sp_write_touches_async(publisher *p);
+void sp_touches_wait(publisher *p);
+/* flush.c: claim due windows, compute, hand each store's values to a sender.
+ * True when WB_STOCK_CLAIM_LIMIT ended it with due stores left: the loop
+ * flushes again at once (after consuming and settling), not a flush
+ * interval later. */
+bool sp_flush(publisher *p);
 /* flush.c: settle the jobs the senders finished (record, release, retry). */
 void sp_drain(publisher *p);
 /* Waits for every job out and settles it (before a hand-over or a stop). */

@@ -25,7 +25,7 @@ void sp_client_free(sp_client *c) {
     if (!c) return;
     wb_shopify_free(c->shopify);
     wb_woo_free(c->woo);
-    sp_budget_close(c->budget);
+    wb_rate_budget_close(c->budget);
     free(c->key);
     free(c);
 }
@@ -94,7 +94,7 @@ sp_client *sp_client_for(publisher *p, const sp_store *store) {
     cJSON_Delete(creds);
     wb_store_free(&s);
     c->key = strdup(store->client_key ? store->client_key : "");
-    c->budget = sp_budget_open(p->svc->cfg.redis_url);
+    c->budget = wb_rate_budget_open(p->svc->cfg.redis_url);
     wb_strmap_put(&p->clients, store->id, NULL)->ptr = c;
     return c;
 }
@@ -114,7 +114,7 @@ static bool spend(sp_job *job, double cost) {
     if (rate <= 0) return true;
     int64_t waited = 0;
     for (;;) {
-        int64_t wait = sp_budget_take(c->budget, job->store_id, cap, rate, cost);
+        int64_t wait = wb_rate_budget_take(c->budget, job->store_id, cap, rate, cost, 0);
         if (wait == 0) return true;
         if (wait < 0) {
             wb_counter_inc(wb_counter("wb_stock_budget_errors_total",
@@ -145,7 +145,7 @@ static bool spend(sp_job *job, double cost) {
 static void observe(sp_job *job) {
     wb_shopify_cost cost = wb_shopify_last_cost(job->client->shopify);
     if (cost.maximum > 0 && cost.restore_rate > 0)
-        sp_budget_observe(job->client->budget, job->store_id, cost.maximum, cost.available, cost.restore_rate);
+        wb_rate_budget_observe(job->client->budget, job->store_id, cost.maximum, cost.available, cost.restore_rate);
 }
 
 /* ---------------------------------------------------------------- Shopify */

@@ -12,7 +12,10 @@
 #include <stdint.h>
 #include "budget.h"
 #include "plan.h"
+#include "wb/pg.h"
 #include "wb/shopclient.h"
+
+#define SP_PG_POOL 4
 
 typedef struct sp_client {
     wb_shopify *shopify;
@@ -21,7 +24,7 @@ typedef struct sp_client {
     bool stale;      /* routes changed while busy: free it when the job is back */
     int failures;    /* consecutive jobs that could not reach the shop */
     char *key;       /* the store's client_key it was made with (routes.h) */
-    sp_budget *budget; /* the store's shared rate budget; its Redis connection is the worker's */
+    wb_rate_budget *budget; /* the store's shared rate budget; its Redis connection is the worker's */
 } sp_client;
 
 enum { SP_JOB_SEND, SP_JOB_READ };
@@ -36,6 +39,10 @@ typedef struct sp_job {
     sp_value *values; /* owned by the job */
     int count;
     sp_client *client;
+    bool prepare;         /* SP_JOB_SEND from the flush: values carry sku and available; the worker
+                           * reads in-flight orders and stock_sent, marks the rest unknown, sends
+                           * and records (jobdb.c) */
+    int64_t safety_stock; /* the store's, for prepare */
     double rate_rps;      /* WooCommerce: the store's rate_limit_rps */
     int64_t budget_wait_ms; /* longest wait for the budget before giving the values back */
     int64_t throttled_ms; /* set by send.c: the budget ran dry, retry after this (no failure) */
@@ -43,6 +50,7 @@ typedef struct sp_job {
      * values started, its claims were done, the job was submitted, a worker
      * took it and finished it; and how long it waited for the budget. */
     int64_t flush_ms, claimed_ms, submitted_ms, started_ms, finished_ms, budget_waited_ms;
+    int64_t prepared_ms; /* jobdb.c: the worker's PostgreSQL reads were done (0: none) */
 } sp_job;
 
 typedef struct sp_senders {
@@ -54,9 +62,17 @@ typedef struct sp_senders {
     sp_job *done;
     int outstanding;     /* submitted and not yet taken back by the main thread */
     bool stop;
+    /* The workers' PostgreSQL connections (jobdb.c): a pool of at most
+     * SP_PG_POOL, opened on first use and taken only around statements,
+     * never across a shop call or a budget wait. */
+    char *pg_dsn;
+    wb_pg *pg_idle[SP_PG_POOL];
+    int pg_idle_count, pg_open;
+    pthread_cond_t pg_free;
 } sp_senders;
 
-int sp_senders_start(sp_senders *s, int threads);
+/* pg_dsn: where the workers record what the shops accepted (jobdb.c). */
+int sp_senders_start(sp_senders *s, int threads, const char *pg_dsn);
 void sp_senders_stop(sp_senders *s);
 void sp_senders_submit(sp_senders *s, sp_job *job);
 /* A finished job, or NULL. The caller settles and frees it. */
@@ -70,6 +86,17 @@ void sp_job_free(sp_job *job);
  * holds (-2 when the shop has no such item at that location). Runs on a
  * worker. */
 void sp_send_job(sp_job *job);
+
+/* jobdb.c, on a worker: a prepared job's values finished from PostgreSQL
+ * (in-flight orders, the last value each shop accepted; unchanged ones
+ * marked), the rest marked unknown in stock_sent, sent (sp_send_job), and
+ * what the shop accepted recorded. Moving these statements off the main
+ * loop lets it claim the next stores while they run. */
+void sp_job_run_recorded(sp_senders *s, sp_job *job);
+/* jobdb.c: a pooled connection (NULL when none can be opened) and its return. */
+wb_pg *sp_senders_pg_take(sp_senders *s);
+void sp_senders_pg_give(sp_senders *s, wb_pg *pg);
+void sp_senders_pg_close(sp_senders *s);
 void sp_client_free(sp_client *c);
 
 #endif

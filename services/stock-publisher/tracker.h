@@ -12,8 +12,13 @@
 
 typedef struct sp_tracker {
     wb_strmap open;         /* window -> first offset that touched it */
-    int64_t *claims;        /* first offsets of windows being sent */
-    int claim_count, claim_cap;
+    /* First offsets of windows being sent, a multiset: an open-addressing
+     * table of (offset, count), count 0 = empty. A release finds its offset
+     * in O(1); a list scanned per release cost the main loop 15% of its time
+     * settling 86,000 values (bench). */
+    struct sp_claim { int64_t offset, count; } *claims;
+    int claim_count, claim_cap; /* claims held (with repeats); table size (a power of two) */
+    int claim_slots;            /* distinct offsets in the table */
     int64_t next_to_read;   /* -1 until the first message */
     int64_t start;          /* where consumption began (the committed offset) */
 } sp_tracker;

@@ -49,12 +49,15 @@ typedef enum { SP_OWNED, SP_OWNED_BY_OTHER, SP_OWNER_LOST, SP_OWNER_ERROR } sp_o
  * restarted empty): the caller re-owns and re-opens what it tracks. */
 sp_owner_state sp_windows_check(wb_redis *r, int32_t partition, const char *token);
 
+/* Loads the touch script now when it is not yet (its SHA is then only
+ * read, and threads may share it). */
+void sp_windows_load_scripts(wb_redis *r);
 /* Opens or touches windows in one round trip. Returns how many were opened,
  * -1 on a Redis error, SP_NOT_OWNER when the partition is not ours. */
 int sp_windows_touch(wb_redis *r, int32_t partition, const char *token, int64_t now_ms,
                      const sp_touch *touches, int count);
 /* Adds the stores that have a window due by now_ms to stores. Returns how
- * many due windows were seen, or -1. */
+ * many stores were found, or -1. */
 int sp_windows_due_stores(wb_redis *r, int32_t partition, int64_t now_ms, wb_strmap *stores);
 
 /* A store whose windows may go out early, up to horizon_ms: one of its

@@ -288,6 +288,44 @@ TEST(lag_quantiles_are_exact_to_the_millisecond) {
     sp_lag_free(&s);
 }
 
+/* Claims are a multiset of offsets (many windows share a first offset):
+ * against a plain list, through growth and releases in any order, the
+ * committable offset is always the smallest offset still held. */
+TEST(claims_held_and_released_in_any_order) {
+    sp_tracker t;
+    sp_tracker_init(&t, 0);
+    sp_tracker_consumed(&t, 1000000);
+    enum { N = 5000 };
+    static int64_t held[N];
+    int n = 0;
+    uint64_t x = 88172645463325252ULL;
+    for (int step = 0; step < 40000; step++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift */
+        if (n < N && (n == 0 || x % 3 != 0)) {
+            int64_t off = (int64_t)(x % 700); /* many repeats, many collisions */
+            sp_tracker_hold(&t, off);
+            held[n++] = off;
+        } else {
+            int k = (int)((x >> 11) % (uint64_t)n);
+            sp_tracker_release(&t, held[k]);
+            held[k] = held[--n];
+        }
+        if (step % 97 == 0) {
+            int64_t min = 1000001;
+            for (int i = 0; i < n; i++) min = held[i] < min ? held[i] : min;
+            if (sp_tracker_committable(&t) != min) {
+                CHECK_INT(sp_tracker_committable(&t), min);
+                break;
+            }
+        }
+    }
+    while (n) sp_tracker_release(&t, held[--n]);
+    CHECK_INT(sp_tracker_committable(&t), 1000001);
+    sp_tracker_release(&t, 5); /* not held: nothing happens */
+    CHECK_INT(sp_tracker_committable(&t), 1000001);
+    sp_tracker_free(&t);
+}
+
 int main(void) {
     RUN(newer_versions_apply_older_ones_are_ignored);
     RUN(occurred_at_parses_rfc3339);
@@ -298,6 +336,7 @@ int main(void) {
     RUN(commit_waits_for_open_windows);
     RUN(commit_waits_for_windows_being_sent);
     RUN(commit_never_goes_behind_the_start);
+    RUN(claims_held_and_released_in_any_order);
     RUN(strmap_insert_delete_reinsert);
     RUN(shopify_300_items_make_2_calls);
     RUN(woocommerce_calls_per_endpoint_up_to_100);
