@@ -18,7 +18,7 @@ const wb_store_setting wb_store_settings[] = {
     {"stock_mode", "stock_mode", "absolute|delta", "set values, or send differences"},
     {"window_seconds", "window_seconds", "int 0-3600", "stock debounce window, 0 = at once"},
     {"safety_stock", "safety_stock", "int >= 0", "kept back from sellable stock"},
-    {"rate_limit_rps", "rate_limit_rps", "int >= 0", "WooCommerce requests per second (stock, all replicas together; a catalog sync's own), 0 = no limit"},
+    {"rate_limit_rps", "rate_limit_rps", "int >= 0", "WooCommerce requests per second, all services and replicas together, 0 = no limit"},
     {"order_statuses", "order_statuses", "list", "WooCommerce order statuses sent to the WMS"},
     {"financial_statuses", "financial_statuses", "list", "Shopify financial statuses sent (empty: all)"},
     {"fulfillment_statuses", "fulfillment_statuses", "list", "Shopify fulfilment statuses sent (empty: all)"},
