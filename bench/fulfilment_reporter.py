@@ -41,6 +41,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=300, help="orders per store")
     ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--woo-rps", type=int, default=0,
+                    help="the WooCommerce store's rate_limit_rps (default 0 = no limit: the reporter's own speed; "
+                         "at the store default 10 the shared rate budget paces it to 10 calls a second)")
     args = ap.parse_args()
     os.environ["WB_BUILD_DIR"] = str(pathlib.Path(args.build).resolve())
     import harness as h  # after WB_BUILD_DIR is set
@@ -64,6 +67,7 @@ def main():
                         f"fbo{run}", "--credentials", "-", stdin=creds)
             if platform == "woocommerce":
                 h.bridgectl("store", "set", sid, "shipment_tracking", "true")
+                h.bridgectl("store", "set", sid, "rate_limit_rps", str(args.woo_rps))
             print(f"placing {args.orders} orders in {sid} ({platform})", flush=True)
             for i in range(args.orders):
                 o = sim.call("POST", f"/_sim/stores/{sid}/orders",
