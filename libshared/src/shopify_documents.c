@@ -31,6 +31,14 @@ const char wb_gql_inventory_levels[] =
     "  }\n"
     "}\n";
 
+/* What an article needs of a variant, its product and its inventory item:
+ * one list for the paged query and the bulk one, so a bulk line parses
+ * exactly like a page's node and the content hashes agree. One line without
+ * quotes, so the bulk example below can quote it inside a JSON string. */
+#define CATALOG_VARIANT_FIELDS                                                      \
+    "id title sku barcode updatedAt product { id title status productType updatedAt } " \
+    "inventoryItem { id requiresShipping measurement { weight { value unit } } }"
+
 /* catalog-ingest: every variant of the store by cursor, with what an article
  * needs of its product and inventory item. Also used with a query
  * (`product_id:N`) for one product after a webhook. 5 points per variant
@@ -39,19 +47,7 @@ const char wb_gql_inventory_levels[] =
 const char wb_gql_catalog_variants[] =
     "query CatalogVariants($first: Int!, $after: String, $query: String) {\n"
     "  productVariants(first: $first, after: $after, query: $query, sortKey: ID) {\n"
-    "    nodes {\n"
-    "      id\n"
-    "      title\n"
-    "      sku\n"
-    "      barcode\n"
-    "      updatedAt\n"
-    "      product { id title status productType updatedAt }\n"
-    "      inventoryItem {\n"
-    "        id\n"
-    "        requiresShipping\n"
-    "        measurement { weight { value unit } }\n"
-    "      }\n"
-    "    }\n"
+    "    nodes { " CATALOG_VARIANT_FIELDS " }\n"
     "    pageInfo { hasNextPage endCursor }\n"
     "  }\n"
     "}\n";
@@ -91,19 +87,7 @@ const char wb_gql_catalog_bulk_variants[] =
     "{\n"
     "  productVariants(query: \"product_status:active\") {\n"
     "    edges {\n"
-    "      node {\n"
-    "        id\n"
-    "        title\n"
-    "        sku\n"
-    "        barcode\n"
-    "        updatedAt\n"
-    "        product { id title status productType updatedAt }\n"
-    "        inventoryItem {\n"
-    "          id\n"
-    "          requiresShipping\n"
-    "          measurement { weight { value unit } }\n"
-    "        }\n"
-    "      }\n"
+    "      node { " CATALOG_VARIANT_FIELDS " }\n"
     "    }\n"
     "  }\n"
     "}\n";
@@ -411,7 +395,7 @@ const wb_gql_document wb_gql_documents[] = {
      "{\"first\":250,\"after\":null,\"query\":\"updated_at:>'2026-11-25T10:00:00Z'\"}"},
     {"catalog_bulk_variants", wb_gql_catalog_bulk_variants, "{}"},
     {"catalog_bulk_start", wb_gql_catalog_bulk_start,
-     "{\"query\":\"{\\n  productVariants(query: \\\"product_status:active\\\") {\\n    edges {\\n      node {\\n        id\\n        title\\n        sku\\n        barcode\\n        updatedAt\\n        product { id title status productType updatedAt }\\n        inventoryItem {\\n          id\\n          requiresShipping\\n          measurement { weight { value unit } }\\n        }\\n      }\\n    }\\n  }\\n}\\n\"}"},
+     "{\"query\":\"{\\n  productVariants(query: \\\"product_status:active\\\") {\\n    edges {\\n      node { " CATALOG_VARIANT_FIELDS " }\\n    }\\n  }\\n}\\n\"}"},
     {"catalog_bulk_status", wb_gql_catalog_bulk_status, "{\"id\":\"gid://shopify/BulkOperation/1\"}"},
     {"catalog_bulk_running", wb_gql_catalog_bulk_running, "{}"},
     /* fulfilment-reporter */
