@@ -134,6 +134,7 @@ void wb_service_config_read(wb_env *env, wb_service_config *cfg, const char *ser
     cfg->http_max_body = wb_env_int(env, "WB_HTTP_MAX_BODY", 1 << 20, 1024, 64LL << 20);
     cfg->http_request_timeout_ms =
         (int)wb_env_int(env, "WB_HTTP_REQUEST_TIMEOUT_MS", 30000, 500, 600000);
+    cfg->http_workers = (int)wb_env_int(env, "WB_HTTP_WORKERS", 4, 1, 64);
     const char *level = wb_env_string(env, "WB_LOG_LEVEL", "info");
     if (wb_log_parse_level(level, &cfg->log_level) != 0)
         wb_env_fail(env, "WB_LOG_LEVEL", "expected debug, info, warn or error");

@@ -241,6 +241,8 @@ int wb_pv_string_node(wb_pv *v, const cJSON *node, const char *path, const wb_pv
         return length_fail(v, path, rule);
     if (rule->ok && !rule->ok(s))
         return wb_pv_fail(v, path, "must be %s", rule->what);
+    if (v->check_only)
+        return 0;
     if (!(*out = strdup(s)))
         return wb_pv_fail(v, path, "out of memory");
     return 0;
@@ -249,11 +251,12 @@ int wb_pv_string_node(wb_pv *v, const cJSON *node, const char *path, const wb_pv
 /* ------------------------------------------------------------ objects */
 
 /* The value of key in obj, NULL when absent; the last one when a key repeats,
- * as Python's json module reads it. */
+ * as Python's json module reads it. (The first byte is compared before
+ * strcmp is called: every field of every message checked walks its object.) */
 static const cJSON *member(const cJSON *obj, const char *key) {
     const cJSON *found = NULL;
     for (const cJSON *c = obj ? obj->child : NULL; c; c = c->next)
-        if (c->string && strcmp(c->string, key) == 0)
+        if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0)
             found = c;
     return found;
 }
@@ -269,7 +272,7 @@ int wb_pv_field(wb_pv *v, const cJSON *obj, const char *path, const char *key, i
 
 static bool listed(const char *const names[], const char *s) {
     for (size_t i = 0; names[i]; i++)
-        if (strcmp(names[i], s) == 0)
+        if (names[i][0] == s[0] && strcmp(names[i], s) == 0)
             return true;
     return false;
 }
@@ -287,10 +290,28 @@ int wb_pv_object(wb_pv *v, const cJSON *node, const char *path, const char *cons
     return 0;
 }
 
+/* A string the rule takes, checked without a word about why not. */
+static bool string_fits(const cJSON *node, const wb_pv_rule *rule) {
+    if (!cJSON_IsString(node))
+        return false;
+    long n = utf8_length(node->valuestring);
+    return n >= 0 && (size_t)n >= rule->min_len && (size_t)n <= rule->max_len &&
+           (!rule->ok || rule->ok(node->valuestring));
+}
+
+/* wb_pv_string, wb_pv_int, wb_pv_bool and wb_pv_enum first try the common
+ * case, a field that is absent and optional or has a valid value, without
+ * building the field's path (a message has dozens of fields, and only an
+ * error names one); anything else takes the full way, which gives the same
+ * verdict and says why. */
 int wb_pv_string(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
                  const wb_pv_rule *rule, char **out) {
+    const cJSON *node = member(obj, key);
+    if (!node && !(flags & WB_PV_REQUIRED))
+        return 0;
+    if (node && string_fits(node, rule) && (v->check_only || (*out = strdup(node->valuestring))))
+        return 0;
     char p[WB_PV_PATH];
-    const cJSON *node;
     if (wb_pv_field(v, obj, path, key, flags, p, &node))
         return -1;
     if (!node || ((flags & WB_PV_NULLABLE) && cJSON_IsNull(node)))
@@ -324,14 +345,47 @@ bool wb_json_int(const cJSON *node, int64_t min, int64_t max, int64_t *out) {
     return true;
 }
 
+/* An encoder's wb_pv_put_int digits as the parser reads them back (cJSON
+ * reads a number with strtod); false when they are not one JSON number. */
+static bool raw_number(const cJSON *raw, cJSON *num) {
+    const char *s = raw->valuestring, *p = s && *s == '-' ? s + 1 : s;
+    if (!p || !is_digit(*p) || (*p == '0' && is_digit(p[1])) || strspn(p, "0123456789") != strlen(p))
+        return false;
+    memset(num, 0, sizeof *num);
+    num->type = cJSON_Number;
+    size_t n = strlen(p);
+    if (n <= 15) { /* below 2^53: the integer is the double strtod reads, exactly */
+        int64_t x = 0;
+        for (size_t i = 0; i < n; i++)
+            x = 10 * x + (p[i] - '0');
+        num->valuedouble = (double)(p == s ? x : -x);
+        return true;
+    }
+    char *end;
+    num->valuedouble = strtod(s, &end);
+    return *end == '\0';
+}
+
 int wb_pv_int(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
               int64_t min, int64_t max, int64_t *out) {
+    const cJSON *node = member(obj, key);
+    if (!node && !(flags & WB_PV_REQUIRED))
+        return 0;
+    cJSON num;
+    if (node && cJSON_IsRaw(node) && raw_number(node, &num))
+        node = &num;
+    if (node && wb_json_int(node, min, max, out))
+        return 0;
     char p[WB_PV_PATH];
-    const cJSON *node;
     if (wb_pv_field(v, obj, path, key, flags, p, &node))
         return -1;
     if (!node)
         return 0;
+    if (cJSON_IsRaw(node)) { /* only an encoder's tree has one */
+        if (!raw_number(node, &num))
+            return wb_pv_fail(v, "", "not valid JSON");
+        node = &num;
+    }
     if (!wb_json_int(node, min, max, out))
         return int_fail(v, p, cJSON_IsNumber(node) ? node->valuedouble : NAN, min, max);
     return 0;
@@ -339,8 +393,14 @@ int wb_pv_int(wb_pv *v, const cJSON *obj, const char *path, const char *key, int
 
 int wb_pv_bool(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
                bool *out) {
+    const cJSON *node = member(obj, key);
+    if (!node && !(flags & WB_PV_REQUIRED))
+        return 0;
+    if (cJSON_IsBool(node)) {
+        *out = cJSON_IsTrue(node);
+        return 0;
+    }
     char p[WB_PV_PATH];
-    const cJSON *node;
     if (wb_pv_field(v, obj, path, key, flags, p, &node))
         return -1;
     if (!node)
@@ -363,8 +423,10 @@ static int enum_fail(wb_pv *v, const char *path, const char *const names[]) {
 
 int wb_pv_enum(wb_pv *v, const cJSON *obj, const char *path, const char *key, int flags,
                const char *const names[], int *out) {
+    const cJSON *node = member(obj, key);
+    if (!node && !(flags & WB_PV_REQUIRED))
+        return 0;
     char p[WB_PV_PATH];
-    const cJSON *node;
     if (wb_pv_field(v, obj, path, key, flags, p, &node))
         return -1;
     if (!node)
@@ -450,7 +512,7 @@ static bool only_space(const char *p, const char *end) {
 
 int wb_pv_decode(const char *json, size_t len, wb_pv_decoder decode, void *out, char *err,
                  size_t errlen) {
-    wb_pv v = {err, errlen};
+    wb_pv v = {err, errlen, false};
     if (err && errlen)
         err[0] = '\0';
     /* cJSON skips a byte order mark and stops after the first value; JSON
@@ -469,42 +531,51 @@ int wb_pv_decode(const char *json, size_t len, wb_pv_decoder decode, void *out, 
 
 /* ------------------------------------------------------------ encoding */
 
+/* Keys are literals and values outlive the tree (it is printed and deleted
+ * within the encoder): both are referred to, not copied. A message's tree
+ * was three allocations per field, and freeing them as many again. */
+static int put_item(cJSON *obj, const char *key, cJSON *item) {
+    if (!item)
+        return -1;
+    if (!cJSON_AddItemToObjectCS(obj, key, item)) {
+        cJSON_Delete(item);
+        return -1;
+    }
+    return 0;
+}
+
 int wb_pv_put_str(cJSON *obj, const char *key, const char *s) {
-    return !s || cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+    return !s ? 0 : put_item(obj, key, cJSON_CreateStringReference(s));
 }
 
 int wb_pv_put_nullable(cJSON *obj, const char *key, const char *s) {
-    if (!s)
-        return cJSON_AddNullToObject(obj, key) ? 0 : -1;
-    return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+    return put_item(obj, key, s ? cJSON_CreateStringReference(s) : cJSON_CreateNull());
 }
 
 /* Written as digits: cJSON would print 1e+15 for a large whole double. */
 int wb_pv_put_int(cJSON *obj, const char *key, int64_t n) {
-    char digits_buf[24];
-    snprintf(digits_buf, sizeof digits_buf, "%lld", (long long)n);
-    return cJSON_AddRawToObject(obj, key, digits_buf) ? 0 : -1;
+    char digits_buf[24], *d = digits_buf + sizeof digits_buf - 1;
+    uint64_t u = n < 0 ? -(uint64_t)n : (uint64_t)n;
+    *d = 0;
+    do *--d = (char)('0' + u % 10); while ((u /= 10) != 0);
+    if (n < 0)
+        *--d = '-';
+    return put_item(obj, key, cJSON_CreateRaw(d));
 }
 
 int wb_pv_put_bool(cJSON *obj, const char *key, bool b) {
-    return cJSON_AddBoolToObject(obj, key, b) ? 0 : -1;
+    return put_item(obj, key, cJSON_CreateBool(b));
 }
 
 /* An out-of-range value goes out as "?" so the check names the field. */
 int wb_pv_put_enum(cJSON *obj, const char *key, const char *const names[], size_t count,
                    int value) {
     const char *s = value >= 0 && (size_t)value < count ? names[value] : "?";
-    return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+    return put_item(obj, key, cJSON_CreateStringReference(s));
 }
 
 int wb_pv_put_child(cJSON *obj, const char *key, cJSON *child) {
-    if (!child)
-        return -1;
-    if (!cJSON_AddItemToObject(obj, key, child)) {
-        cJSON_Delete(child);
-        return -1;
-    }
-    return 0;
+    return put_item(obj, key, child);
 }
 
 int wb_pv_append(cJSON *arr, cJSON *child) {
@@ -528,9 +599,136 @@ cJSON *wb_pv_encode_list(const void *items, size_t n, size_t size, wb_pv_item_en
     return a;
 }
 
+/* ------------------------------------------------------------ printing */
+
+/* The encoders' trees hold objects, arrays, strings, raw digits, booleans
+ * and null; they are printed here byte for byte as cJSON_PrintUnformatted
+ * prints them, in one allocation of the exact size: cJSON's printer
+ * measured the text after every value and grew its buffer from 256 bytes by
+ * realloc, and each allocation past 1 KiB makes glibc consolidate its fast
+ * bins. Anything else (a number node) goes to cJSON. */
+
+/* Bytes each byte takes in a JSON string as cJSON writes it: 1, or 2 for
+ * \\" \\\\ \\b \\f \\n \\r \\t, or 6 for \\u00xx (other control characters). */
+static const unsigned char escaped_len[256] = {
+    6, 6, 6, 6, 6, 6, 6, 6, 2, 2, 2, 6, 2, 2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* A string as cJSON's print_string_ptr writes it (the rest as it is, UTF-8
+ * included); out NULL: only measured. */
+static size_t put_string(char *out, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = 1;
+    if (!out) {
+        for (; *p; p++)
+            n += escaped_len[*p];
+        return n + 1;
+    }
+    out[0] = '"';
+    for (;; p++) {
+        while (escaped_len[*p] == 1)
+            out[n++] = (char)*p++;
+        if (!*p)
+            break;
+        char e = *p == '\\' ? '\\' : *p == '"' ? '"' : *p == '\b' ? 'b' : *p == '\f' ? 'f'
+               : *p == '\n' ? 'n' : *p == '\r' ? 'r' : *p == '\t' ? 't' : 'u';
+        out[n] = '\\';
+        out[n + 1] = e;
+        if (e == 'u') {
+            out[n + 2] = '0', out[n + 3] = '0';
+            out[n + 4] = hex[*p >> 4], out[n + 5] = hex[*p & 15];
+        }
+        n += e == 'u' ? 6 : 2;
+    }
+    out[n] = '"';
+    return n + 1;
+}
+
+static size_t put_text(char *out, const char *s, size_t len) {
+    if (out)
+        memcpy(out, s, len);
+    return len;
+}
+
+/* Bytes of item's text, written to out unless out is NULL; SIZE_MAX when
+ * the tree holds what only cJSON prints. */
+static size_t put_value(char *out, const cJSON *item) {
+    char *o = NULL;
+    size_t n = 0, part;
+#define AT (out ? out + n : o)
+    switch (item->type & 0xFF) {
+    case cJSON_NULL: return put_text(out, "null", 4);
+    case cJSON_True: return put_text(out, "true", 4);
+    case cJSON_False: return put_text(out, "false", 5);
+    case cJSON_String: return put_string(out, item->valuestring);
+    case cJSON_Raw:
+        return item->valuestring ? put_text(out, item->valuestring, strlen(item->valuestring)) : SIZE_MAX;
+    case cJSON_Array:
+    case cJSON_Object: {
+        bool object = (item->type & 0xFF) == cJSON_Object;
+        n += put_text(AT, object ? "{" : "[", 1);
+        for (const cJSON *c = item->child; c; c = c->next) {
+            if (object) {
+                n += put_string(AT, c->string);
+                n += put_text(AT, ":", 1);
+            }
+            if ((part = put_value(AT, c)) == SIZE_MAX)
+                return SIZE_MAX;
+            n += part;
+            if (c->next)
+                n += put_text(AT, ",", 1);
+        }
+        return n + put_text(AT, object ? "}" : "]", 1);
+    }
+    default: return SIZE_MAX;
+    }
+#undef AT
+}
+
+char *wb_pv_print(const cJSON *doc) {
+    if (!doc)
+        return NULL;
+    size_t n = put_value(NULL, doc);
+    if (n == SIZE_MAX)
+        return cJSON_PrintUnformatted(doc);
+    char *json = malloc(n + 1);
+    if (!json)
+        return NULL;
+    put_value(json, doc);
+    json[n] = '\0';
+    return json;
+}
+
+char *wb_pv_encode_tree(cJSON *doc, wb_pv_tree_checker check, char *err, size_t errlen) {
+    wb_pv v = {err, errlen, false};
+    if (!doc) {
+        wb_pv_fail(&v, "", "out of memory");
+        return NULL;
+    }
+    if (err && errlen)
+        err[0] = '\0';
+    if (check(doc, err, errlen) != 0) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    char *json = wb_pv_print(doc);
+    cJSON_Delete(doc);
+    if (!json)
+        wb_pv_fail(&v, "", "out of memory");
+    return json;
+}
+
 char *wb_pv_encode(cJSON *doc, wb_pv_checker check, char *err, size_t errlen) {
-    wb_pv v = {err, errlen};
-    char *json = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    wb_pv v = {err, errlen, false};
+    char *json = wb_pv_print(doc);
     cJSON_Delete(doc);
     if (!json) {
         wb_pv_fail(&v, "", "out of memory");

@@ -3,6 +3,7 @@
 #include "wb/proto.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +16,34 @@ const char *wb_order_type_name(wb_order_type t) {
     return (unsigned)t < 3 ? order_types[t] : "?";
 }
 
+/* SHA-256 fetched once: EVP_sha256() in a digest init looks the algorithm
+ * up in OpenSSL 3's provider store on every call, which cost several times
+ * the digest of a few bytes. NULL when it cannot be fetched (then looked up
+ * per call, as before). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
 void wb_order_event_id(const char *store_id, const char *order_id, int64_t version,
                        char out[65]) {
+    static const char hex[] = "0123456789abcdef";
     char ver[24];
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     snprintf(ver, sizeof ver, "%" PRId64, version);
     out[0] = '\0';
+    pthread_once(&sha256_once, sha256_fetch);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+    if (ctx && EVP_DigestInit_ex(ctx, sha256_md ? sha256_md : EVP_sha256(), NULL) &&
         EVP_DigestUpdate(ctx, store_id, strlen(store_id)) && EVP_DigestUpdate(ctx, "\n", 1) &&
         EVP_DigestUpdate(ctx, order_id, strlen(order_id)) && EVP_DigestUpdate(ctx, "\n", 1) &&
         EVP_DigestUpdate(ctx, ver, strlen(ver)) && EVP_DigestFinal_ex(ctx, md, &md_len)) {
-        for (unsigned int i = 0; i < md_len && i < 32; i++)
-            snprintf(out + 2 * i, 3, "%02x", md[i]);
+        unsigned int i = 0;
+        for (; i < md_len && i < 32; i++) {
+            out[2 * i] = hex[md[i] >> 4];
+            out[2 * i + 1] = hex[md[i] & 15];
+        }
+        out[2 * i] = '\0';
     }
     EVP_MD_CTX_free(ctx);
 }
@@ -278,24 +293,53 @@ static cJSON *encode_order(const wb_order_msg *m) {
     return o;
 }
 
-static int check_order(const char *json, size_t len, char *err, size_t errlen) {
-    wb_order_msg tmp;
-    int rc = wb_order_msg_decode(json, len, &tmp, err, errlen);
+/* The decoder's verdict on the tree the encoder built (see
+ * wb_pv_encode_tree); nothing is copied but the lines' array. */
+static int check_order(const cJSON *doc, char *err, size_t errlen) {
+    wb_pv v = {err, errlen, true};
+    wb_order_msg tmp = {0};
+    int rc = decode_order(&v, doc, &tmp);
     wb_order_msg_free(&tmp);
     return rc;
 }
 
 char *wb_order_msg_encode_err(const wb_order_msg *m, char *err, size_t errlen) {
-    return wb_pv_encode(encode_order(m), check_order, err, errlen);
+    return wb_pv_encode_tree(encode_order(m), check_order, err, errlen);
 }
 
 char *wb_order_msg_encode(const wb_order_msg *m) {
     return wb_order_msg_encode_err(m, NULL, 0);
 }
 
+/* In compact JSON from the encoder, a '"' inside a string is written \",
+ * so `,"key":` can only be a member's key; no nested object of an order has
+ * a "customer" or a "warehouse". */
+char *wb_order_json_set_warehouse(const char *json, const char *warehouse) {
+    const char *at = json && warehouse ? strstr(json, ",\"customer\":{") : NULL;
+    if (!at || strstr(json, ",\"warehouse\":"))
+        return NULL;
+    cJSON node = {0};
+    node.type = cJSON_String | cJSON_IsReference;
+    node.valuestring = (char *)warehouse;
+    char *value = wb_pv_print(&node);
+    if (!value)
+        return NULL;
+    static const char key[] = ",\"warehouse\":";
+    size_t head = (size_t)(at - json), klen = sizeof key - 1, vlen = strlen(value), rest = strlen(at);
+    char *out = malloc(head + klen + vlen + rest + 1);
+    if (out) {
+        memcpy(out, json, head);
+        memcpy(out + head, key, klen);
+        memcpy(out + head + klen, value, vlen);
+        memcpy(out + head + klen + vlen, at, rest + 1);
+    }
+    free(value);
+    return out;
+}
+
 char *wb_order_msg_reencode(const wb_order_msg *m) {
     cJSON *doc = encode_order(m);
-    char *json = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    char *json = wb_pv_print(doc);
     cJSON_Delete(doc);
     return json;
 }

@@ -66,6 +66,7 @@ static int start_http(wb_service *svc, wb_routes_fn add_routes, void *ctx) {
     char err[256];
     svc->http = wb_http_new(svc->cfg.http_bind, svc->cfg.http_port, (size_t)svc->cfg.http_max_body);
     wb_http_set_request_timeout(svc->http, svc->cfg.http_request_timeout_ms);
+    wb_http_set_workers(svc->http, svc->cfg.http_workers);
     if (add_routes) add_routes(svc, svc->http, ctx);
     wb_http_add_ready_check(svc->http, "kafka", kafka_ready, svc);
     wb_http_add_ready_check(svc->http, "postgresql", pg_ready, svc);

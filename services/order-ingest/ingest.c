@@ -23,16 +23,59 @@ void oi_count(const char *store_id, const char *platform, const char *source, co
                    store_id, platform, source, outcome);
 }
 
-char *oi_open_quantities(const wb_order_msg *m) {
-    cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; i < m->n_lines; i++) {
-        cJSON *q = cJSON_GetObjectItemCaseSensitive(o, m->lines[i].sku);
-        if (q) cJSON_SetNumberValue(q, q->valuedouble + (double)m->lines[i].quantity);
-        else cJSON_AddNumberToObject(o, m->lines[i].sku, (double)m->lines[i].quantity);
+/* A SKU as cJSON prints a string (the text is what it wrote before). */
+static char *put_json_string(char *o, const char *s) {
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        static const char hex[] = "0123456789abcdef";
+        const char *esc = *p == '"' ? "\\\"" : *p == '\\' ? "\\\\" : *p == '\b' ? "\\b" : *p == '\f' ? "\\f"
+                        : *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : *p == '\t' ? "\\t" : NULL;
+        if (esc) {
+            *o++ = esc[0], *o++ = esc[1];
+        } else if (*p < 0x20) {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[*p >> 4], o[5] = hex[*p & 15];
+            o += 6;
+        } else {
+            *o++ = (char)*p;
+        }
     }
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    *o++ = '"';
+    return o;
+}
+
+/* Written directly rather than through a cJSON object (a lookup per line,
+ * a node, two copies and a growing print buffer per order): the same text,
+ * {"SKU":qty,...} in the order of each SKU's first line, a SKU's lines
+ * summed; cJSON printed those whole sums (at most 1000 x 1000000) as
+ * digits. */
+char *oi_open_quantities(const wb_order_msg *m) {
+    size_t size = 3;
+    for (size_t i = 0; i < m->n_lines; i++) size += 6 * strlen(m->lines[i].sku) + 2 + 1 + 21 + 1;
+    char *out = malloc(size), *o = out;
+    if (!out) return NULL;
+    *o++ = '{';
+    for (size_t i = 0; i < m->n_lines; i++) {
+        const char *sku = m->lines[i].sku;
+        size_t first = 0;
+        while (strcmp(m->lines[first].sku, sku) != 0) first++;
+        if (first < i) continue; /* summed at its first line */
+        int64_t sum = 0;
+        for (size_t j = i; j < m->n_lines; j++)
+            if (strcmp(m->lines[j].sku, sku) == 0) sum += m->lines[j].quantity;
+        if (o > out + 1) *o++ = ',';
+        o = put_json_string(o, sku);
+        *o++ = ':';
+        char digits[24], *d = digits + sizeof digits;
+        uint64_t u = sum < 0 ? -(uint64_t)sum : (uint64_t)sum;
+        do *--d = (char)('0' + u % 10); while ((u /= 10) != 0);
+        if (sum < 0) *--d = '-';
+        memcpy(o, d, (size_t)(digits + sizeof digits - d));
+        o += digits + sizeof digits - d;
+    }
+    *o++ = '}';
+    *o = 0;
+    return out;
 }
 
 int oi_dead_letter(oi_ctx *ctx, const char *store_id, const char *source_kind, const char *path,

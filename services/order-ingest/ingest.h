@@ -3,10 +3,12 @@
  * prepares it and hands it to a group-commit batch (batch.c) that decides
  * (rules.h), produces and records under a per-order lock.
  *
- * Threads: webhook handlers run on libmicrohttpd's threads, one per
- * connection; each borrows a PostgreSQL connection from the pool only while
- * it needs one (the store, the SKU rule), never while its order waits for its
- * batch; the batchers (batch.c) have connections of their own.
+ * Threads: webhook handlers run on the HTTP server's worker threads (a few,
+ * shared by every connection); each borrows a PostgreSQL connection from the
+ * pool only while it needs one (the store, the SKU rule), and returns once
+ * its order is queued for its batch: the batcher (batch.c) answers the
+ * webhook when the batch is done. The batchers have connections of their
+ * own.
  * svc->producer is thread-safe. */
 #ifndef OI_INGEST_H
 #define OI_INGEST_H
@@ -22,7 +24,7 @@
 #define OI_SERVICE "order-ingest"
 
 typedef struct oi_config {
-    int pg_pool;              /* WB_ORDER_PG_POOL: connections for webhook threads, default 16 */
+    int pg_pool;              /* WB_ORDER_PG_POOL: connections for webhook handlers, default 16 */
     int kafka_timeout_ms;     /* WB_ORDER_KAFKA_TIMEOUT_MS: wait for the ack, default 4000 */
     int64_t reconcile_ms;     /* WB_ORDER_RECONCILE_MS: reconciler period, default 60000; 0 off */
     int64_t reconcile_overlap_ms; /* WB_ORDER_RECONCILE_OVERLAP_MS, default 300000 */
@@ -102,10 +104,18 @@ oi_status oi_ingest_deleted(oi_ctx *ctx, const wb_store *store, const char *orde
 
 /* batch.c: group commit. oi_batcher_start runs cfg.batchers threads, each
  * with its own PostgreSQL connection; oi_batcher_stop joins them (after the
- * HTTP server stopped). oi_batch_ingest queues one prepared order and
- * returns its own outcome once its batch committed (or failed). */
+ * HTTP server stopped), once every queued order is done. oi_batch_submit
+ * queues one prepared order and returns at once; done(arg, ...) runs on a
+ * batcher thread once its batch committed (or failed), with err "" when st
+ * is OI_OK; store, order and receipt_key must live until then.
+ * oi_batch_ingest is the same, waiting for the outcome (the reconciler). */
+typedef void (*oi_batch_done)(void *arg, oi_status st, oi_action action, const char *err);
 void oi_batcher_start(oi_ctx *ctx);
 void oi_batcher_stop(oi_ctx *ctx);
+void oi_batch_submit(oi_ctx *ctx, const wb_store *store, oi_order *order, const char *receipt_key,
+                     bool passes, oi_batch_done done, void *arg);
+void oi_batch_submit_deleted(oi_ctx *ctx, const wb_store *store, oi_order *order, int64_t now_ms,
+                             oi_batch_done done, void *arg);
 oi_status oi_batch_ingest(oi_ctx *ctx, const wb_store *store, oi_order *order, const char *receipt_key,
                           bool passes, oi_action *action, char *err, size_t errlen);
 /* The same for a deletion known by its id: order holds the store and order

@@ -42,15 +42,19 @@ int oi_decimal_parse(const char *s, int64_t *micros) {
     return 0;
 }
 
+/* By hand: two per line, and snprintf cost more than the rest of a line. */
 void oi_decimal_format(int64_t micros, char out[32]) {
     if (micros < 0) micros = 0;
-    int64_t whole = micros / 1000000, frac = micros % 1000000;
-    char f[8];
-    snprintf(f, sizeof f, "%06" PRId64, frac);
+    uint64_t whole = (uint64_t)micros / 1000000, frac = (uint64_t)micros % 1000000;
+    char digits[24], *d = digits + sizeof digits;
+    do *--d = (char)('0' + whole % 10); while ((whole /= 10) != 0);
+    size_t n = (size_t)(digits + sizeof digits - d);
+    memcpy(out, d, n);
+    out[n++] = '.';
+    for (int i = 5; i >= 0; i--, frac /= 10) out[n + (size_t)i] = (char)('0' + frac % 10);
     int keep = 6;
-    while (keep > 2 && f[keep - 1] == '0') keep--;
-    f[keep] = 0;
-    snprintf(out, 32, "%" PRId64 ".%s", whole, f);
+    while (keep > 2 && out[n + (size_t)keep - 1] == '0') keep--;
+    out[n + (size_t)keep] = 0;
 }
 
 static int digits(const char **p, int n, int *out) {
@@ -129,8 +133,15 @@ char *oi_text(const char *s, size_t max_chars) {
     return strndup(s, len);
 }
 
+const cJSON *oi_jget(const cJSON *o, const char *key) {
+    if (!o || !key) return NULL;
+    for (const cJSON *c = o->child; c && c->string; c = c->next)
+        if (c->string[0] == key[0] && strcmp(c->string, key) == 0) return c;
+    return NULL;
+}
+
 const char *oi_jstr(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    const cJSON *v = oi_jget(o, key);
     if (!cJSON_IsString(v) || !v->valuestring) return NULL;
     const char *s = v->valuestring;
     while (*s && isspace((unsigned char)*s)) s++;
@@ -145,22 +156,29 @@ int64_t oi_jint(const cJSON *n) {
 }
 
 const char *oi_jid(const cJSON *o, const char *key, char *buf, size_t size) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    const cJSON *v = oi_jget(o, key);
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
         if (!(d >= 0 && d <= 9007199254740991.0) || floor(d) != d) return NULL;
-        snprintf(buf, size, "%" PRId64, (int64_t)d);
+        char digits[24], *p = digits + sizeof digits;
+        uint64_t u = (uint64_t)d;
+        *--p = 0;
+        do *--p = (char)('0' + u % 10); while ((u /= 10) != 0);
+        size_t n = strlen(p);
+        if (n >= size) n = size ? size - 1 : 0; /* cut, as snprintf would */
+        if (size) memcpy(buf, p, n), buf[n] = 0;
         return buf;
     }
     if (cJSON_IsString(v) && v->valuestring && *v->valuestring) {
-        snprintf(buf, size, "%s", v->valuestring);
+        size_t n = strnlen(v->valuestring, size ? size - 1 : 0);
+        if (size) memcpy(buf, v->valuestring, n), buf[n] = 0;
         return buf;
     }
     return NULL;
 }
 
 int oi_jamount(const cJSON *o, const char *key, int64_t *micros) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    const cJSON *v = oi_jget(o, key);
     if (cJSON_IsString(v)) return oi_decimal_parse(v->valuestring, micros);
     if (cJSON_IsNumber(v)) {
         if (!(v->valuedouble >= 0 && v->valuedouble < 1e12)) return -1;

@@ -29,9 +29,9 @@ static oi_addr_in address_of(const cJSON *a) {
 static const char *shopify_id(const cJSON *o, char *buf, size_t size) {
     const char *gid = oi_jstr(o, "admin_graphql_api_id");
     const char *slash = gid ? strrchr(gid, '/') : NULL;
-    if (slash && slash[1] && strlen(slash + 1) < size &&
-        strspn(slash + 1, "0123456789") == strlen(slash + 1)) {
-        snprintf(buf, size, "%s", slash + 1);
+    size_t len = slash ? strlen(slash + 1) : 0;
+    if (len && len < size && strspn(slash + 1, "0123456789") == len) {
+        memcpy(buf, slash + 1, len + 1);
         return buf;
     }
     return oi_jid(o, "id", buf, size);
@@ -64,14 +64,14 @@ static int map_lines(const cJSON *items, bool taxes_included, bool use_current, 
                      char *err, size_t errlen) {
     int n = cJSON_GetArraySize(items), closed = 0;
     m->lines = calloc((size_t)(n ? n : 1), sizeof *m->lines);
-    for (int i = 0; i < n; i++) {
-        const cJSON *li = cJSON_GetArrayItem(items, i);
+    const cJSON *li = items ? items->child : NULL; /* walked, not indexed: O(n), not O(n^2) */
+    for (int i = 0; i < n; i++, li = li->next) {
         char idbuf[64];
         const char *id = shopify_id(li, idbuf, sizeof idbuf);
         const char *name = oi_jstr(li, "name");
         if (!name) name = oi_jstr(li, "title");
-        const cJSON *q = cJSON_GetObjectItemCaseSensitive(li, "quantity");
-        const cJSON *cq = cJSON_GetObjectItemCaseSensitive(li, "current_quantity");
+        const cJSON *q = oi_jget(li, "quantity");
+        const cJSON *cq = oi_jget(li, "current_quantity");
         int64_t qty = oi_jint(q);
         /* An order edit, a refund or a return leaves a line with current_quantity 0. */
         if (use_current && cJSON_IsNumber(cq) && oi_jint(cq) < qty) qty = oi_jint(cq);
@@ -94,12 +94,12 @@ static int map_lines(const cJSON *items, bool taxes_included, bool use_current, 
             snprintf(err, errlen, "lines[%d]: no valid price (line %s)", i, id);
             return -1;
         }
-        int64_t discount = sum_amounts(cJSON_GetObjectItemCaseSensitive(li, "discount_allocations"),
+        int64_t discount = sum_amounts(oi_jget(li, "discount_allocations"),
                                        "amount");
         if (discount < 0 && oi_jamount(li, "total_discount", &discount) != 0) discount = 0;
         /* Hostile amounts must not overflow: refused by name instead. */
         int64_t total, tax = 0;
-        if (!taxes_included) tax = sum_amounts(cJSON_GetObjectItemCaseSensitive(li, "tax_lines"), "price");
+        if (!taxes_included) tax = sum_amounts(oi_jget(li, "tax_lines"), "price");
         if (qty > OI_MAX_QUANTITY || __builtin_mul_overflow(price, qty, &total) ||
             __builtin_sub_overflow(total, discount, &total) ||
             (tax > 0 && __builtin_add_overflow(total, tax, &total))) {
@@ -172,19 +172,19 @@ int oi_map_shopify_json(const char *store_id, const cJSON *o, oi_order *out, cha
     }
     m->created_at = oi_text(oi_jstr(o, "created_at"), 64);
     m->currency = oi_text(oi_jstr(o, "currency"), 8);
-    const cJSON *ship = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "shipping_lines"), 0);
+    const cJSON *ship = cJSON_GetArrayItem(oi_jget(o, "shipping_lines"), 0);
     if (cJSON_IsObject(ship)) {
         m->delivery_method.code = oi_text(oi_jstr(ship, "code"), 64);
         m->delivery_method.name = oi_text(oi_jstr(ship, "title"), 255);
     }
     m->remark = oi_text(oi_jstr(o, "note"), 2000);
 
-    const cJSON *customer = cJSON_GetObjectItemCaseSensitive(o, "customer");
+    const cJSON *customer = oi_jget(o, "customer");
     const char *email = oi_jstr(o, "email");
     if (!email) email = oi_jstr(o, "contact_email");
     if (!email && cJSON_IsObject(customer)) email = oi_jstr(customer, "email");
-    oi_addr_in shipping = address_of(cJSON_GetObjectItemCaseSensitive(o, "shipping_address"));
-    oi_addr_in billing = address_of(cJSON_GetObjectItemCaseSensitive(o, "billing_address"));
+    oi_addr_in shipping = address_of(oi_jget(o, "shipping_address"));
+    oi_addr_in billing = address_of(oi_jget(o, "billing_address"));
     bool has_shipping = oi_addr_present(&shipping), has_billing = oi_addr_present(&billing);
     oi_addr_in delivery = has_shipping ? shipping : billing;
     oi_addr_in invoice = has_billing ? billing : delivery;
@@ -197,12 +197,12 @@ int oi_map_shopify_json(const char *store_id, const cJSON *o, oi_order *out, cha
     m->notification.email = m->customer.email ? strdup(m->customer.email) : NULL;
     m->notification.mobile = phone ? oi_text(phone, 64) : NULL;
 
-    const cJSON *ti = cJSON_GetObjectItemCaseSensitive(o, "taxes_included");
-    if (map_open_lines(cJSON_GetObjectItemCaseSensitive(o, "line_items"), cJSON_IsTrue(ti), out, err,
+    const cJSON *ti = oi_jget(o, "taxes_included");
+    if (map_open_lines(oi_jget(o, "line_items"), cJSON_IsTrue(ti), out, err,
                        errlen) != 0)
         goto unmappable;
 
-    const cJSON *cancelled = cJSON_GetObjectItemCaseSensitive(o, "cancelled_at");
+    const cJSON *cancelled = oi_jget(o, "cancelled_at");
     out->cancelled = cJSON_IsString(cancelled) && cancelled->valuestring && *cancelled->valuestring;
     out->financial_status = lower(oi_jstr(o, "financial_status"));
     const char *fs = oi_jstr(o, "fulfillment_status");

@@ -26,12 +26,12 @@ static oi_addr_in address_of(const cJSON *a) {
 static int map_lines(const cJSON *items, wb_order_msg *m, char *err, size_t errlen) {
     int n = cJSON_GetArraySize(items);
     m->lines = calloc((size_t)(n ? n : 1), sizeof *m->lines);
-    for (int i = 0; i < n; i++) {
-        const cJSON *li = cJSON_GetArrayItem(items, i);
+    const cJSON *li = items ? items->child : NULL; /* walked, not indexed: O(n), not O(n^2) */
+    for (int i = 0; i < n; i++, li = li->next) {
         char idbuf[64];
         const char *id = oi_jid(li, "id", idbuf, sizeof idbuf);
         const char *name = oi_jstr(li, "name");
-        const cJSON *q = cJSON_GetObjectItemCaseSensitive(li, "quantity");
+        const cJSON *q = oi_jget(li, "quantity");
         int64_t qty = oi_jint(q);
         if (!id) {
             snprintf(err, errlen, "lines[%d]: no line id", i);
@@ -138,15 +138,15 @@ int oi_map_woocommerce_json(const char *store_id, const cJSON *o, oi_order *out,
         if (oi_parse_time_ms(created, false, &created_ms) == 0) m->created_at = oi_text(created, 64);
     }
     m->currency = oi_text(oi_jstr(o, "currency"), 8);
-    const cJSON *ship = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "shipping_lines"), 0);
+    const cJSON *ship = cJSON_GetArrayItem(oi_jget(o, "shipping_lines"), 0);
     if (cJSON_IsObject(ship)) {
         m->delivery_method.code = oi_text(oi_jstr(ship, "method_id"), 64);
         m->delivery_method.name = oi_text(oi_jstr(ship, "method_title"), 255);
     }
     m->remark = oi_text(oi_jstr(o, "customer_note"), 2000);
 
-    oi_addr_in billing = address_of(cJSON_GetObjectItemCaseSensitive(o, "billing"));
-    oi_addr_in shipping = address_of(cJSON_GetObjectItemCaseSensitive(o, "shipping"));
+    oi_addr_in billing = address_of(oi_jget(o, "billing"));
+    oi_addr_in shipping = address_of(oi_jget(o, "shipping"));
     bool has_shipping = oi_addr_present(&shipping), has_billing = oi_addr_present(&billing);
     oi_addr_in delivery = has_shipping ? shipping : billing;
     oi_addr_in invoice = has_billing ? billing : delivery;
@@ -158,7 +158,7 @@ int oi_map_woocommerce_json(const char *store_id, const cJSON *o, oi_order *out,
     m->notification.email = m->customer.email ? strdup(m->customer.email) : NULL;
     m->notification.mobile = oi_text(billing.phone ? billing.phone : delivery.phone, 64);
 
-    if (map_lines(cJSON_GetObjectItemCaseSensitive(o, "line_items"), m, err, errlen) != 0)
+    if (map_lines(oi_jget(o, "line_items"), m, err, errlen) != 0)
         goto unmappable;
 
     const char *status = oi_jstr(o, "status");

@@ -77,11 +77,9 @@ static bool warehouse_ok(const char *w) {
     cJSON node = {0};
     node.type = cJSON_String;
     node.valuestring = (char *)w;
-    char why[160], *copy = NULL;
-    wb_pv v = {why, sizeof why};
-    bool ok = wb_pv_string_node(&v, &node, "warehouse", &wb_pv_keypart, &copy) == 0;
-    free(copy);
-    return ok;
+    char why[160];
+    wb_pv v = {why, sizeof why, true};
+    return wb_pv_string_node(&v, &node, "warehouse", &wb_pv_keypart, NULL) == 0;
 }
 
 /* Picks the warehouse from the mappings ([[location, warehouse, is_default]],
@@ -120,8 +118,12 @@ static oi_status pick_warehouse(const wb_store *store, oi_order *order, const cJ
          * all. The mapper's encoding passed the schema check and the
          * warehouse was just checked against the schema's own rule, so it
          * is not checked again (a second check cost as much as the mapping
-         * itself). NULL: the batch encodes it, checked, and tells why. */
-        char *json = order->json ? wb_order_msg_reencode(&order->msg) : wb_order_msg_encode(&order->msg);
+         * itself), and the warehouse is put into that text rather than the
+         * whole message encoded again. NULL: the batch encodes it, checked,
+         * and tells why. */
+        char *json = order->json && order->json_type == order->msg.type
+                         ? wb_order_json_set_warehouse(order->json, chosen) : NULL;
+        if (!json) json = order->json ? wb_order_msg_reencode(&order->msg) : wb_order_msg_encode(&order->msg);
         free(order->json);
         order->json = json;
         order->json_type = order->msg.type;

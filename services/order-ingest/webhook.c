@@ -12,6 +12,14 @@
  * so Shopify retries. Bodies over WB_HTTP_MAX_BODY were refused with 413 by
  * the server before they were read.
  *
+ * The routes are asynchronous (wb_http_route_async): the handler runs on one
+ * of the HTTP server's worker threads up to queueing the order for its
+ * group-commit batch, and returns; the batcher answers the webhook when the
+ * batch is done (order_batched), so no thread sleeps per webhook. What is
+ * decided before the batch (404, 401, ping, dead letters, ignored topics,
+ * app/uninstalled) is answered at once. A request lives on the heap from
+ * serve() to finish_request().
+ *
  * WooCommerce's ping (body `webhook_id=N`, sent when a webhook is created or
  * re-activated) is not signed by WooCommerce, and anything but 200 makes the
  * shop refuse the webhook: it is answered 200 without a signature, but never
@@ -37,19 +45,27 @@
 #define SHOPIFY_PREFIX "/webhooks/shopify"
 #define WOO_PREFIX "/webhooks/woocommerce"
 
-#define RETURN_REPLY(...) do { reply(__VA_ARGS__); return; } while (0)
+#define RETURN_REPLY(...) do { reply(__VA_ARGS__); return false; } while (0)
 
 typedef struct request {
     oi_ctx *ctx;
     wb_platform platform;
     const char *platform_name;
-    const wb_http_request *req;
-    wb_http_response *res;
-    const char *topic;
+    const wb_http_request *req; /* headers only until the handler returns */
+    wb_http_pending *pending;
+    int64_t t0;
+    int status;   /* the answer */
+    char *answer;
+    char topic[64]; /* a copy: the batcher's answer outlives the headers */
     wb_pg *pg;
     wb_store store; /* a shallow copy of *cached: its strings belong to the cache entry */
     const wb_store *cached;
     bool store_loaded;
+    /* an order handed to its batch, alive until the batch is done */
+    oi_order order;
+    bool has_order;
+    char *order_id;
+    char *receipt_key;
 } request;
 
 static void reply(request *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -59,9 +75,9 @@ static void reply(request *r, int status, const char *fmt, ...) {
     char *body = NULL;
     if (vasprintf(&body, fmt, ap) < 0) body = NULL;
     va_end(ap);
-    r->res->status = status;
-    r->res->body = body;
-    r->res->content_type = "application/json";
+    r->status = status;
+    free(r->answer);
+    r->answer = body;
 }
 
 /* A JSON string literal's inside for a value we put in a reply. */
@@ -160,114 +176,144 @@ static void finish_ingest(request *r, oi_status st, oi_action action, const char
     reply(r, 200, "{\"status\":\"%s\",\"order_id\":\"%s\"}", oi_action_name(action), id);
 }
 
-/* An order body: map, then ingest. force_cancel: the topic says the order is gone. */
-static void handle_order(request *r, bool force_cancel, const char *receipt_key) {
-    oi_order order;
-    char *order_id = NULL, err[512];
-    int rc = r->platform == WB_PLATFORM_SHOPIFY
-                 ? oi_map_shopify(r->store.id, r->req->body, r->req->body_len, &order, &order_id, err, sizeof err)
-                 : oi_map_woocommerce(r->store.id, r->req->body, r->req->body_len, &order, &order_id, err, sizeof err);
-    if (rc == OI_MAP_MALFORMED) {
-        refuse_body(r, "malformed", err);
-        return;
-    }
-    if (rc == OI_MAP_UNMAPPABLE) {
-        char *key = NULL;
-        if (order_id && asprintf(&key, "%s/%s", r->store.id, order_id) < 0) key = NULL;
-        char reason[700];
-        snprintf(reason, sizeof reason, "order %s: %s", order_id ? order_id : "?", err);
-        oi_count(r->store.id, r->platform_name, "webhook", "unmappable");
-        dead_letter(r, key, reason);
-        free(key);
-        free(order_id);
-        return;
-    }
-    if (force_cancel) order.cancelled = true;
-    oi_action action;
-    oi_status st = oi_ingest(r->ctx, NULL, &r->store, &order, receipt_key, &action, err, sizeof err);
+/* The outcome of an order's ingest (prepare or batch) into the answer. */
+static void ingested(request *r, oi_status st, oi_action action, const char *err) {
     if (st == OI_UNMAPPED) { /* a store rule (every SKU mapped): like an unmappable line */
         char *key = NULL;
-        if (asprintf(&key, "%s/%s", r->store.id, order.msg.order_id) < 0) key = NULL;
+        if (asprintf(&key, "%s/%s", r->store.id, r->order.msg.order_id) < 0) key = NULL;
         oi_count(r->store.id, r->platform_name, "webhook", "unmappable");
         dead_letter(r, key, err);
         free(key);
     } else {
-        finish_ingest(r, st, action, order.msg.order_id, err);
+        finish_ingest(r, st, action, r->order.msg.order_id, err);
     }
-    oi_order_free(&order);
-    free(order_id);
 }
 
-/* A deletion that carries only the order's id. */
-static void handle_deleted(request *r) {
+static void finish_request(request *r);
+
+/* oi_batch_done, on the batcher's thread. */
+static void order_batched(void *arg, oi_status st, oi_action action, const char *err) {
+    request *r = arg;
+    ingested(r, st, action, err);
+    finish_request(r);
+}
+
+static void deletion_batched(void *arg, oi_status st, oi_action action, const char *err) {
+    request *r = arg;
+    finish_ingest(r, st, action, r->order_id, err);
+    finish_request(r);
+}
+
+/* An order body: map, then ingest. force_cancel: the topic says the order
+ * is gone. True when the order went to its batch: r then belongs to the
+ * batcher, which answers (and frees r) when the batch is done. */
+static bool handle_order(request *r, bool force_cancel) {
+    char err[512];
+    int rc = r->platform == WB_PLATFORM_SHOPIFY
+                 ? oi_map_shopify(r->store.id, r->req->body, r->req->body_len, &r->order, &r->order_id, err, sizeof err)
+                 : oi_map_woocommerce(r->store.id, r->req->body, r->req->body_len, &r->order, &r->order_id, err, sizeof err);
+    if (rc == OI_MAP_MALFORMED) {
+        refuse_body(r, "malformed", err);
+        return false;
+    }
+    if (rc == OI_MAP_UNMAPPABLE) {
+        char *key = NULL;
+        if (r->order_id && asprintf(&key, "%s/%s", r->store.id, r->order_id) < 0) key = NULL;
+        char reason[700];
+        snprintf(reason, sizeof reason, "order %s: %s", r->order_id ? r->order_id : "?", err);
+        oi_count(r->store.id, r->platform_name, "webhook", "unmappable");
+        dead_letter(r, key, reason);
+        free(key);
+        return false;
+    }
+    r->has_order = true;
+    if (force_cancel) r->order.cancelled = true;
+    oi_status st = oi_prepare(r->ctx, NULL, &r->store, &r->order, err, sizeof err);
+    if (st != OI_OK) {
+        ingested(r, st, OI_ACT_DUPLICATE, err);
+        return false;
+    }
+    release_pg(r);
+    /* oi_ingest() without the wait. r may be answered and freed on the
+     * batcher's thread from here on. */
+    oi_batch_submit(r->ctx, &r->store, &r->order, r->receipt_key, oi_filter_pass(&r->store, &r->order),
+                    order_batched, r);
+    return true;
+}
+
+/* A deletion that carries only the order's id: through the batch like an
+ * order (true: r belongs to the batcher now). */
+static bool handle_deleted(request *r) {
     cJSON *root = cJSON_ParseWithLength(r->req->body, r->req->body_len);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         refuse_body(r, "malformed", "malformed JSON");
-        return;
+        return false;
     }
     if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "line_items"))) {
         cJSON_Delete(root); /* a whole order: map it, as cancelled */
-        handle_order(r, true, NULL);
-        return;
+        return handle_order(r, true);
     }
     char idbuf[64];
     const char *id = oi_jid(root, "id", idbuf, sizeof idbuf);
     if (!id) {
         cJSON_Delete(root);
         refuse_body(r, "unmappable", "id: missing");
-        return;
+        return false;
     }
-    char order_id[64];
-    snprintf(order_id, sizeof order_id, "%s", id);
+    r->order_id = strdup(id);
     cJSON_Delete(root);
-    oi_action action;
-    char err[512];
-    oi_status st = oi_ingest_deleted(r->ctx, &r->store, order_id, wb_wall_ms(), &action, err, sizeof err);
-    finish_ingest(r, st, action, order_id, err);
+    r->has_order = true;
+    r->order.msg.store_id = strdup(r->store.id);
+    r->order.msg.order_id = strdup(r->order_id);
+    release_pg(r);
+    oi_batch_submit_deleted(r->ctx, &r->store, &r->order, wb_wall_ms(), deletion_batched, r);
+    return true;
 }
 
-static void handle_uninstalled(request *r) {
+static bool handle_uninstalled(request *r) {
     if (!request_pg(r)) RETURN_REPLY(r, 503, "{\"error\":\"postgresql unavailable\"}");
     const char *p[] = {r->store.id};
     if (wb_pg_exec(r->pg, "UPDATE stores SET enabled = false, updated_at = now() WHERE id = $1", 1, p) != 0) {
         wb_error(r->store.id, "app/uninstalled: store not disabled: %s", wb_pg_error(r->pg));
         reply(r, 503, "{\"error\":\"postgresql unavailable\"}");
-        return;
+        return false;
     }
     oi_store_forget(r->store.id); /* this replica's next webhook sees it disabled */
     wb_warn(r->store.id, "the app was uninstalled from the shop: store disabled");
     oi_count(r->store.id, r->platform_name, "webhook", "app_uninstalled");
     reply(r, 200, "{\"status\":\"store_disabled\"}");
+    return false;
 }
 
-static void dispatch(request *r) {
+/* True when the order went to its batch (r belongs to the batcher). */
+static bool dispatch(request *r) {
     const char *t = r->topic;
     if (r->platform == WB_PLATFORM_SHOPIFY) {
-        if (strcmp(t, "app/uninstalled") == 0) { handle_uninstalled(r); return; }
-        if (strcmp(t, "orders/delete") == 0) { handle_deleted(r); return; }
+        if (strcmp(t, "app/uninstalled") == 0) { handle_uninstalled(r); return false; }
+        if (strcmp(t, "orders/delete") == 0) return handle_deleted(r);
         if (strcmp(t, "orders/create") == 0 || strcmp(t, "orders/updated") == 0 ||
             strcmp(t, "orders/cancelled") == 0 || strcmp(t, "orders/paid") == 0 ||
             strcmp(t, "orders/fulfilled") == 0 || strcmp(t, "orders/partially_fulfilled") == 0) {
             const char *wid = wb_http_header(r->req, "X-Shopify-Webhook-Id");
-            char *key = NULL;
-            if (wid && *wid && asprintf(&key, "shopify-webhook:%s", wid) < 0) key = NULL;
-            handle_order(r, strcmp(t, "orders/cancelled") == 0, key);
-            free(key);
-            return;
+            if (wid && *wid && asprintf(&r->receipt_key, "shopify-webhook:%s", wid) < 0)
+                r->receipt_key = NULL;
+            return handle_order(r, strcmp(t, "orders/cancelled") == 0);
         }
     } else {
-        if (strcmp(t, "order.deleted") == 0) { handle_deleted(r); return; }
+        if (strcmp(t, "order.deleted") == 0) return handle_deleted(r);
         if (strcmp(t, "order.created") == 0 || strcmp(t, "order.updated") == 0 ||
             strcmp(t, "order.restored") == 0)
-            { handle_order(r, false, NULL); return; }
+            return handle_order(r, false);
     }
     wb_info(r->store.id, "%s webhook topic %s ignored", r->platform_name, t);
     oi_count(r->store.id, r->platform_name, "webhook", "ignored_topic");
     reply(r, 200, "{\"status\":\"ignored\"}");
+    return false;
 }
 
-static void handle(request *r, const char *prefix) {
+/* True when the order went to its batch (r belongs to the batcher). */
+static bool handle(request *r, const char *prefix) {
     const wb_http_request *req = r->req;
     char store_id[64] = "", err[512];
     const char *rest = req->path + strlen(prefix);
@@ -325,42 +371,52 @@ static void handle(request *r, const char *prefix) {
         oi_count(store_id, r->platform_name, "webhook", "bad_signature");
         RETURN_REPLY(r, 401, "{\"error\":\"invalid signature\"}");
     }
-    r->topic = wb_http_header(req, r->platform == WB_PLATFORM_SHOPIFY ? "X-Shopify-Topic"
-                                                                      : "X-WC-Webhook-Topic");
-    if (!r->topic) r->topic = "";
+    const char *topic = wb_http_header(req, r->platform == WB_PLATFORM_SHOPIFY ? "X-Shopify-Topic"
+                                                                               : "X-WC-Webhook-Topic");
+    snprintf(r->topic, sizeof r->topic, "%s", topic ? topic : "");
     if (!r->store.enabled) {
         wb_info(store_id, "%s webhook %s for a disabled store ignored", r->platform_name, r->topic);
         oi_count(store_id, r->platform_name, "webhook", "store_disabled");
         RETURN_REPLY(r, 200, "{\"status\":\"ignored\",\"reason\":\"store disabled\"}");
     }
     release_pg(r);
-    dispatch(r);
+    return dispatch(r);
 }
 
-static void serve(const wb_http_request *req, wb_http_response *res, oi_ctx *ctx,
-                  wb_platform platform, const char *prefix) {
-    int64_t t0 = wb_monotonic_ms();
-    request r = {.ctx = ctx, .platform = platform, .platform_name = wb_platform_name(platform),
-                 .req = req, .res = res, .topic = ""};
-    handle(&r, prefix);
-    release_pg(&r);
-    if (r.store_loaded) oi_store_release(r.cached);
+/* The answer, its metrics, and r's end. */
+static void finish_request(request *r) {
+    release_pg(r);
+    if (r->store_loaded) oi_store_release(r->cached);
+    if (r->has_order) oi_order_free(&r->order);
+    free(r->order_id);
+    free(r->receipt_key);
+    if (!r->status) reply(r, 500, "{\"error\":\"no answer\"}");
     char code[8];
-    snprintf(code, sizeof code, "%d", res->status);
+    snprintf(code, sizeof code, "%d", r->status);
     wb_counter_inc(wb_counter("wb_webhooks_total", "Order webhooks answered, by platform and status.",
                               "platform,code"),
-                   r.platform_name, code);
+                   r->platform_name, code);
     wb_histogram_observe(wb_histogram("wb_webhook_seconds", "Time to answer an order webhook.",
                                       "platform", wb_latency_buckets, wb_latency_bucket_count),
-                         (double)(wb_monotonic_ms() - t0) / 1000.0, r.platform_name);
+                         (double)(wb_monotonic_ms() - r->t0) / 1000.0, r->platform_name);
+    wb_http_complete(r->pending, r->status, r->answer);
+    free(r);
 }
 
-static void shopify_handler(const wb_http_request *req, wb_http_response *res, void *ctx) {
-    serve(req, res, ctx, WB_PLATFORM_SHOPIFY, SHOPIFY_PREFIX);
+static void serve(const wb_http_request *req, wb_http_pending *pending, oi_ctx *ctx,
+                  wb_platform platform, const char *prefix) {
+    request *r = calloc(1, sizeof *r);
+    *r = (request){.ctx = ctx, .platform = platform, .platform_name = wb_platform_name(platform),
+                   .req = req, .pending = pending, .t0 = wb_monotonic_ms()};
+    if (!handle(r, prefix)) finish_request(r);
 }
 
-static void woo_handler(const wb_http_request *req, wb_http_response *res, void *ctx) {
-    serve(req, res, ctx, WB_PLATFORM_WOOCOMMERCE, WOO_PREFIX);
+static void shopify_handler(const wb_http_request *req, wb_http_pending *pending, void *ctx) {
+    serve(req, pending, ctx, WB_PLATFORM_SHOPIFY, SHOPIFY_PREFIX);
+}
+
+static void woo_handler(const wb_http_request *req, wb_http_pending *pending, void *ctx) {
+    serve(req, pending, ctx, WB_PLATFORM_WOOCOMMERCE, WOO_PREFIX);
 }
 
 static void reconcile_handler(const wb_http_request *req, wb_http_response *res, void *ctx) {
@@ -375,7 +431,7 @@ void oi_add_routes(wb_service *svc, wb_http_server *http, void *arg) {
     oi_pool_init(&ctx->pool, svc->cfg.pg_dsn, ctx->cfg.pg_pool);
     oi_store_cache_set_ttl(ctx->cfg.store_cache_ms);
     oi_batcher_start(ctx);
-    wb_http_route(http, "POST", SHOPIFY_PREFIX, shopify_handler, ctx);
-    wb_http_route(http, "POST", WOO_PREFIX, woo_handler, ctx);
+    wb_http_route_async(http, "POST", SHOPIFY_PREFIX, shopify_handler, ctx);
+    wb_http_route_async(http, "POST", WOO_PREFIX, woo_handler, ctx);
     wb_http_route(http, "POST", "/reconcile", reconcile_handler, ctx);
 }

@@ -268,7 +268,7 @@ static const wb_pv_rule *rule_named(const char *name) {
 static bool rule_accepts(const wb_pv_rule *rule, const cJSON *s) {
     char err[200];
     char *copy = NULL;
-    wb_pv v = {err, sizeof err};
+    wb_pv v = {err, sizeof err, false};
     int rc = wb_pv_string_node(&v, s, "x", rule, &copy);
     free(copy);
     return rc == 0;
@@ -470,6 +470,98 @@ TEST(order_built_in_code_encodes_with_event_id) {
     CHECK_STR(err, "lines[0].quantity: must be an integer from 1 to 1000000");
 }
 
+/* wb_pv_print writes what cJSON_PrintUnformatted writes (the messages on
+ * the topics must not change): every escape, UTF-8, nesting, raw digits,
+ * booleans, null, empty containers and strings. */
+TEST(print_matches_cjson_byte_for_byte) {
+    char all[160];
+    size_t n = 0;
+    for (int c = 1; c < 128; c++) all[n++] = (char)c;
+    strcpy(all + n, "\xC3\xA5\xE2\x82\xAC\xF0\x9F\x9A\xB2\xFF");
+    cJSON *doc = cJSON_CreateObject();
+    wb_pv_put_str(doc, "all", all);
+    wb_pv_put_str(doc, "empty", "");
+    wb_pv_put_str(doc, "k\"ey\n", "v");
+    wb_pv_put_int(doc, "neg", -12);
+    wb_pv_put_int(doc, "big", WB_PV_INT_MAX);
+    wb_pv_put_bool(doc, "t", true);
+    wb_pv_put_bool(doc, "f", false);
+    wb_pv_put_nullable(doc, "n", NULL);
+    wb_pv_put_child(doc, "eo", cJSON_CreateObject());
+    cJSON *arr = cJSON_CreateArray();
+    wb_pv_append(arr, cJSON_CreateArray());
+    wb_pv_append(arr, cJSON_CreateString("x\ty"));
+    cJSON *inner = cJSON_CreateObject();
+    wb_pv_put_str(inner, "a", "\\/");
+    wb_pv_append(arr, inner);
+    wb_pv_put_child(doc, "arr", arr);
+    char *mine = wb_pv_print(doc), *theirs = cJSON_PrintUnformatted(doc);
+    CHECK_STR(mine, theirs);
+    free(mine);
+    free(theirs);
+    /* A number node, which the encoders do not make, is printed by cJSON. */
+    cJSON_AddNumberToObject(doc, "num", 1.5);
+    mine = wb_pv_print(doc);
+    theirs = cJSON_PrintUnformatted(doc);
+    CHECK_STR(mine, theirs);
+    free(mine);
+    free(theirs);
+    cJSON_Delete(doc);
+}
+
+/* The checked encoding checks the tree it prints: its verdicts and reasons
+ * are the decoder's on the printed text. */
+TEST(tree_check_agrees_with_decoding_the_text) {
+    char id[65], err[256], derr[256];
+    wb_order_line line = {.line_id = "1", .sku = "SKU-\"1\"\n", .name = "It\xC3\xA9m", .quantity = 2,
+                          .unit_price = "5.00", .line_total = "10.00"};
+    wb_order_msg m = {.type = WB_ORDER_CREATED, .store_id = "s1", .platform = WB_PLATFORM_SHOPIFY,
+                      .order_id = "42", .order_number = "#42", .version = 5,
+                      .created_at = "2026-11-25T10:00:00+01:00", .currency = "EUR",
+                      .customer = {.name = "A B", .address1 = "Street 1", .city = "Town",
+                                   .country_code = "SE"},
+                      .invoice = {.name = "A B", .country_code = "SE"},
+                      .lines = &line, .n_lines = 1};
+    wb_order_event_id(m.store_id, m.order_id, m.version, id);
+    m.event_id = id;
+    char *json = wb_order_msg_encode_err(&m, err, sizeof err);
+    CHECK(json != NULL);
+    wb_order_msg back;
+    CHECK_INT(wb_order_msg_decode(json, strlen(json), &back, derr, sizeof derr), 0);
+    CHECK_STR(back.lines[0].sku, line.sku);
+    wb_order_msg_free(&back);
+    char *plain = wb_order_msg_reencode(&m);
+    CHECK_STR(plain, json);
+    free(plain);
+    free(json);
+    /* Each broken field is refused with the reason decoding its text gives. */
+    struct { char **field; char *bad; } cases[] = {
+        {&line.name, "bad \xC3("}, {&line.unit_price, "5.0000001"}, {&m.currency, "eur"},
+        {&m.created_at, "2026-11-25"}, {&m.customer.country_code, "S"}, {&m.store_id, "a/b"},
+        {&m.customer.email, "no-at"}, {&m.invoice.name, ""}, {&m.customer.city, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *keep = *cases[i].field;
+        *cases[i].field = cases[i].bad;
+        CHECK(wb_order_msg_encode_err(&m, err, sizeof err) == NULL);
+        plain = wb_order_msg_reencode(&m);
+        CHECK(plain != NULL);
+        CHECK_INT(wb_order_msg_decode(plain, strlen(plain), &back, derr, sizeof derr), -1);
+        CHECK_STR(err, derr);
+        free(plain);
+        *cases[i].field = keep;
+    }
+    int64_t ints[] = {0, -1, WB_PV_INT_MAX + 1, INT64_MIN};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        m.version = ints[i];
+        CHECK(wb_order_msg_encode_err(&m, err, sizeof err) == NULL);
+        plain = wb_order_msg_reencode(&m);
+        CHECK_INT(wb_order_msg_decode(plain, strlen(plain), &back, derr, sizeof derr), -1);
+        CHECK_STR(err, derr);
+        free(plain);
+    }
+}
+
 TEST(names_of_enum_values) {
     CHECK_STR(wb_platform_name(WB_PLATFORM_WOOCOMMERCE), "woocommerce");
     CHECK_STR(wb_order_type_name(WB_ORDER_CANCELLED), "cancelled");
@@ -559,6 +651,8 @@ int main(int argc, char **argv) {
     RUN(encoder_refuses_an_invalid_struct_and_names_the_field);
     RUN(large_integers_are_written_as_digits);
     RUN(order_built_in_code_encodes_with_event_id);
+    RUN(print_matches_cjson_byte_for_byte);
+    RUN(tree_check_agrees_with_decoding_the_text);
     RUN(names_of_enum_values);
     RUN(json_int_refuses_what_a_cast_would_get_wrong);
     TEST_EXIT();

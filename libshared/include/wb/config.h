@@ -39,6 +39,7 @@ typedef struct wb_service_config {
     int http_port;              /* WB_HTTP_PORT, default per service */
     long long http_max_body;    /* WB_HTTP_MAX_BODY bytes, default 1 MiB */
     int http_request_timeout_ms; /* WB_HTTP_REQUEST_TIMEOUT_MS: a whole request, default 30000 */
+    int http_workers;           /* WB_HTTP_WORKERS: threads running route handlers, default 4 */
     wb_log_level log_level;     /* WB_LOG_LEVEL, default info */
     bool pg_migrate;            /* WB_PG_MIGRATE, default true */
     const char *master_key;     /* WB_MASTER_KEY, 32 bytes as hex or base64; optional here */

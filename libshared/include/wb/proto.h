@@ -7,7 +7,8 @@
  *   On success *out owns malloc'd copies of every string; wb_X_free() frees them.
  * - wb_X_encode() returns malloc'd compact JSON, or NULL when out of memory or
  *   when the struct would not make a valid message (the output is run through
- *   the decoder, so nothing invalid is ever produced). wb_X_encode_err() does
+ *   the decoder, so nothing invalid is ever produced; shop.orders.v1 runs it
+ *   on the tree it prints, wb_pv_encode_tree). wb_X_encode_err() does
  *   the same and says why in err.
  * - Optional strings are NULL when absent and are left out by the encoder;
  *   optional arrays have a count of 0. The schemas allow neither "" nor [] for
@@ -77,6 +78,12 @@ char *wb_order_msg_encode_err(const wb_order_msg *m, char *err, size_t errlen);
  * encoding passed and that changed since in fields the caller checked
  * itself (order-ingest: the type it decided, the warehouse it chose). */
 char *wb_order_msg_reencode(const wb_order_msg *m);
+/* The same for a warehouse set afterwards, without encoding again: json,
+ * an encoding of a message that names no warehouse, with "warehouse" added
+ * where the encoder puts it (malloc'd; the text wb_order_msg_reencode gives
+ * once the message names it). NULL when json is not such an encoding. The
+ * caller checks the warehouse (wb_pv_keypart). */
+char *wb_order_json_set_warehouse(const char *json, const char *warehouse);
 void wb_order_msg_free(wb_order_msg *m);
 
 /* Lowercase hex SHA-256 of "store_id\norder_id\nversion": the same order
@@ -231,6 +238,10 @@ struct cJSON;
 typedef struct wb_pv {
     char *err;
     size_t errlen;
+    /* Checking an encoder's own tree (wb_pv_encode_tree): the values are
+     * checked as they would be read back, but not copied (string outputs
+     * are left untouched). */
+    bool check_only;
 } wb_pv;
 
 enum { WB_PV_OPTIONAL = 0, WB_PV_REQUIRED = 1, WB_PV_NULLABLE = 2 };
@@ -260,6 +271,7 @@ int wb_pv_field(wb_pv *v, const struct cJSON *obj, const char *path, const char 
 int wb_pv_object(wb_pv *v, const struct cJSON *node, const char *path, const char *const fields[]);
 int wb_pv_string(wb_pv *v, const struct cJSON *obj, const char *path, const char *key, int flags,
                  const wb_pv_rule *rule, char **out);
+/* out may be NULL when v->check_only. */
 int wb_pv_string_node(wb_pv *v, const struct cJSON *node, const char *path, const wb_pv_rule *rule,
                       char **out);
 int wb_pv_int(wb_pv *v, const struct cJSON *obj, const char *path, const char *key, int flags,
@@ -287,6 +299,8 @@ typedef int (*wb_pv_decoder)(wb_pv *v, const struct cJSON *root, void *out);
 int wb_pv_decode(const char *json, size_t len, wb_pv_decoder decode, void *out, char *err,
                  size_t errlen);
 
+/* The tree refers to key (a literal) and s instead of copying them: it must
+ * be printed and deleted before s is freed (the encoders do both at once). */
 int wb_pv_put_str(struct cJSON *obj, const char *key, const char *s); /* NULL: left out */
 int wb_pv_put_nullable(struct cJSON *obj, const char *key, const char *s); /* NULL: null */
 int wb_pv_put_int(struct cJSON *obj, const char *key, int64_t n);
@@ -305,5 +319,15 @@ struct cJSON *wb_pv_encode_list(const void *items, size_t n, size_t size, wb_pv_
 typedef int (*wb_pv_checker)(const char *json, size_t len, char *err, size_t errlen);
 /* Prints doc (and deletes it), then checks the text with check; NULL on failure. */
 char *wb_pv_encode(struct cJSON *doc, wb_pv_checker check, char *err, size_t errlen);
+/* The same verdict without printing and parsing the text again: check runs
+ * the message's decoder on doc itself (a wb_pv with check_only set), which
+ * holds the very values the text would be read back as (strings print and
+ * read back byte for byte; a wb_pv_put_int's digits are read as the parser
+ * reads them). Then doc is printed (and deleted); NULL on failure. */
+typedef int (*wb_pv_tree_checker)(const struct cJSON *doc, char *err, size_t errlen);
+char *wb_pv_encode_tree(struct cJSON *doc, wb_pv_tree_checker check, char *err, size_t errlen);
+/* doc printed without formatting, malloc'd (one allocation for a message
+ * of a few KiB), or NULL. */
+char *wb_pv_print(const struct cJSON *doc);
 
 #endif

@@ -123,17 +123,17 @@ typedef struct reply {
     char body[4096];
 } reply;
 
-/* POST over a plain socket, HTTP/1.1 with Connection: close. headers is a
- * NULL-terminated list of "Name: value". */
-static int request(const char *method, int port, const char *path, const char *const *headers,
-                   const char *body, size_t len, reply *out) {
-    memset(out, 0, sizeof *out);
+/* A request over a plain socket, HTTP/1.1 with Connection: close; the whole
+ * response (malloc'd), or NULL. headers is a NULL-terminated list of
+ * "Name: value". */
+static char *request_raw(const char *method, int port, const char *path, const char *const *headers,
+                         const char *body, size_t len) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         close(fd);
-        return -1;
+        return NULL;
     }
     char *head;
     size_t hlen;
@@ -156,13 +156,38 @@ static int request(const char *method, int port, const char *path, const char *c
     close(fd);
     if (rlen < 12) {
         free(resp);
-        return -1;
+        return NULL;
     }
+    return resp;
+}
+
+static int request(const char *method, int port, const char *path, const char *const *headers,
+                   const char *body, size_t len, reply *out) {
+    memset(out, 0, sizeof *out);
+    char *resp = request_raw(method, port, path, headers, body, len);
+    if (!resp) return -1;
     out->status = atoi(resp + 9);
     char *b = strstr(resp, "\r\n\r\n");
     if (b) snprintf(out->body, sizeof out->body, "%s", b + 4);
     free(resp);
     return 0;
+}
+
+/* The value of one series of the service's /metrics ("name{labels}"), 0
+ * when absent, -1 when /metrics does not answer. */
+static double metric(int port, const char *series) {
+    char *resp = request_raw("GET", port, "/metrics", NULL, "", 0);
+    if (!resp) return -1;
+    double v = 0;
+    size_t n = strlen(series);
+    for (char *line = strstr(resp, "\r\n\r\n"); line; line = strchr(line + 1, '\n')) {
+        if (strncmp(line + 1, series, n) == 0 && line[1 + n] == ' ') {
+            v = atof(line + 1 + n + 1);
+            break;
+        }
+    }
+    free(resp);
+    return v;
 }
 
 static int post(int port, const char *path, const char *const *headers, const char *body,
@@ -682,6 +707,17 @@ TEST(update_after_picking_not_sent_cancellation_sent) {
     free(v2);
     CHECK_INT(r.status, 200);
     CHECK_CONTAINS(r.body, "suppressed_picking");
+    /* The same change found again (the reconciler's next pass, or another
+     * delivery): still not sent, but counted and warned about only once. */
+    char series[160];
+    snprintf(series, sizeof series, "wb_order_updates_suppressed_total{store=\"%s\"}", shop_id);
+    double suppressed = metric(svc.port, series);
+    CHECK(suppressed >= 1);
+    v2 = shopify_order(id, "2026-11-20T14:30:00+01:00", NULL, "TUBE-2");
+    CHECK(shopify_post(&svc, "orders/updated", "wh-pick-2-again", v2, SHOP_SECRET, &r) == 0);
+    free(v2);
+    CHECK_CONTAINS(r.body, "suppressed_picking");
+    CHECK(metric(svc.port, series) == suppressed);
     char *v3 = shopify_order(id, "2026-11-20T14:40:00+01:00", "2026-11-20T14:40:00+01:00", "TUBE-1");
     CHECK(shopify_post(&svc, "orders/cancelled", "wh-pick-3", v3, SHOP_SECRET, &r) == 0);
     free(v3);

@@ -363,6 +363,15 @@ TEST(decimals_and_times) {
     CHECK_INT(v, 123457);
     oi_decimal_format(v, buf);
     CHECK_STR(buf, "0.123457");
+    /* By hand, as snprintf("%lld.%06lld") with trailing zeros past two dropped did. */
+    struct { int64_t v; const char *s; } fmt[] = {
+        {0, "0.00"}, {1, "0.000001"}, {10000, "0.01"}, {1000000, "1.00"}, {-5, "0.00"},
+        {123450000, "123.45"}, {999999999999999999LL, "999999999999.999999"},
+        {INT64_MAX, "9223372036854.775807"}, {1234500000, "1234.50"}};
+    for (size_t i = 0; i < sizeof fmt / sizeof fmt[0]; i++) {
+        oi_decimal_format(fmt[i].v, buf);
+        CHECK_STR(buf, fmt[i].s);
+    }
     CHECK_INT(oi_decimal_parse("-1", &v), -1);
     CHECK_INT(oi_decimal_parse("1e3", &v), -1);
     CHECK_INT(oi_decimal_parse("", &v), -1);
@@ -430,6 +439,23 @@ TEST(open_quantities_sum_per_sku) {
     wb_order_msg m = {.lines = lines, .n_lines = 3};
     char *q = oi_open_quantities(&m);
     CHECK_STR(q, "{\"A\":5,\"B\":1}");
+    free(q);
+    /* Written by hand: the text cJSON gave, escapes included. */
+    wb_order_line odd[] = {{.sku = "q\"b\\s\n\x01\xC3\xA5", .quantity = 1000000},
+                           {.sku = "A", .quantity = 7}, {.sku = "q\"b\\s\n\x01\xC3\xA5", .quantity = 999}};
+    wb_order_msg o = {.lines = odd, .n_lines = 3};
+    cJSON *ref = cJSON_CreateObject();
+    cJSON_AddNumberToObject(ref, odd[0].sku, 1000999);
+    cJSON_AddNumberToObject(ref, "A", 7);
+    char *want = cJSON_PrintUnformatted(ref);
+    q = oi_open_quantities(&o);
+    CHECK_STR(q, want);
+    free(q);
+    free(want);
+    cJSON_Delete(ref);
+    wb_order_msg none = {0};
+    q = oi_open_quantities(&none);
+    CHECK_STR(q, "{}");
     free(q);
 }
 
@@ -522,6 +548,39 @@ TEST(reencode_matches_checked_encoding) {
     oi_order_free(&order);
 }
 
+/* prepare.c puts the chosen warehouse into the mapper's text: the same
+ * bytes as encoding the message with it, whatever the text before holds. */
+TEST(warehouse_set_in_text_matches_reencode) {
+    const char *remarks[] = {NULL, "a \",\"customer\":{ b", "\\", "x\",\"warehouse\":\"y"};
+    const char *warehouses[] = {"WH1", "W\"1\\\n\x01\xC3\xA9"};
+    for (size_t r = 0; r < 4; r++) {
+        for (size_t w = 0; w < 2; w++) {
+            oi_order order;
+            char err[512];
+            CHECK_INT(oi_map_shopify("s1", SHOPIFY_COMPANY, strlen(SHOPIFY_COMPANY), &order, NULL, err,
+                                     sizeof err), OI_MAP_OK);
+            free(order.msg.remark);
+            order.msg.remark = remarks[r] ? strdup(remarks[r]) : NULL;
+            if (r == 0) { /* no delivery method either */
+                free(order.msg.delivery_method.code), free(order.msg.delivery_method.name);
+                order.msg.delivery_method.code = order.msg.delivery_method.name = NULL;
+            }
+            char *before = wb_order_msg_reencode(&order.msg);
+            order.msg.warehouse = strdup(warehouses[w]);
+            char *spliced = wb_order_json_set_warehouse(before, warehouses[w]);
+            char *again = wb_order_msg_reencode(&order.msg);
+            CHECK(spliced && again);
+            if (spliced && again) CHECK_STR(spliced, again);
+            CHECK(wb_order_json_set_warehouse(again, "WH2") == NULL); /* it names one already */
+            free(before);
+            free(spliced);
+            free(again);
+            oi_order_free(&order);
+        }
+    }
+    CHECK(wb_order_json_set_warehouse("{\"a\":1}", "WH1") == NULL);
+}
+
 int main(void) {
     RUN(shopify_company_order);
     RUN(shopify_private_no_shipping_line_email_fallback);
@@ -537,5 +596,6 @@ int main(void) {
     RUN(open_quantities_sum_per_sku);
     RUN(shopify_graphql_order_maps_as_its_webhook);
     RUN(reencode_matches_checked_encoding);
+    RUN(warehouse_set_in_text_matches_reencode);
     TEST_EXIT();
 }
