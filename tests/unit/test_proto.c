@@ -444,19 +444,25 @@ TEST(large_integers_are_written_as_digits) {
     CHECK(wb_stock_msg_encode(&m) == NULL);
 }
 
-TEST(order_built_in_code_encodes_with_event_id) {
-    char id[65], err[256];
-    wb_order_line line = {.line_id = "1", .sku = "SKU-1", .name = "Item", .quantity = 2,
-                          .unit_price = "5.00", .line_total = "10.00"};
+/* A new order of one line, as built in code, with its event id in id. */
+static wb_order_msg small_order(wb_order_line *line, char id[65]) {
     wb_order_msg m = {.type = WB_ORDER_CREATED, .store_id = "s1", .platform = WB_PLATFORM_SHOPIFY,
                       .order_id = "42", .order_number = "#42", .version = 5,
                       .created_at = "2026-11-25T10:00:00+01:00", .currency = "EUR",
                       .customer = {.name = "A B", .address1 = "Street 1", .city = "Town",
                                    .country_code = "SE"},
                       .invoice = {.name = "A B", .country_code = "SE"},
-                      .lines = &line, .n_lines = 1};
+                      .lines = line, .n_lines = 1};
     wb_order_event_id(m.store_id, m.order_id, m.version, id);
     m.event_id = id;
+    return m;
+}
+
+TEST(order_built_in_code_encodes_with_event_id) {
+    char id[65], err[256];
+    wb_order_line line = {.line_id = "1", .sku = "SKU-1", .name = "Item", .quantity = 2,
+                          .unit_price = "5.00", .line_total = "10.00"};
+    wb_order_msg m = small_order(&line, id);
     char *json = wb_order_msg_encode_err(&m, err, sizeof err);
     CHECK_STR(err, "");
     CHECK_CONTAINS(json, "\"notification\":{\"by_email\":false,\"by_sms\":false}");
@@ -515,15 +521,7 @@ TEST(tree_check_agrees_with_decoding_the_text) {
     char id[65], err[256], derr[256];
     wb_order_line line = {.line_id = "1", .sku = "SKU-\"1\"\n", .name = "It\xC3\xA9m", .quantity = 2,
                           .unit_price = "5.00", .line_total = "10.00"};
-    wb_order_msg m = {.type = WB_ORDER_CREATED, .store_id = "s1", .platform = WB_PLATFORM_SHOPIFY,
-                      .order_id = "42", .order_number = "#42", .version = 5,
-                      .created_at = "2026-11-25T10:00:00+01:00", .currency = "EUR",
-                      .customer = {.name = "A B", .address1 = "Street 1", .city = "Town",
-                                   .country_code = "SE"},
-                      .invoice = {.name = "A B", .country_code = "SE"},
-                      .lines = &line, .n_lines = 1};
-    wb_order_event_id(m.store_id, m.order_id, m.version, id);
-    m.event_id = id;
+    wb_order_msg m = small_order(&line, id);
     char *json = wb_order_msg_encode_err(&m, err, sizeof err);
     CHECK(json != NULL);
     wb_order_msg back;
